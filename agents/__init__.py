@@ -1,0 +1,1 @@
+"""altrollup off-chain agents: rollup EVM, L1 bindings, and the node roles."""

@@ -1,0 +1,44 @@
+"""The ``altrollup`` console script: one click group, one module per subcommand family.
+
+Every subcommand reports bad input as a single line on stderr and a non-zero exit
+status; tracebacks are reserved for genuine bugs.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+
+class AltrollupError(click.ClickException):
+    """A user-facing failure: printed as ``error: <message>`` with exit status 1."""
+
+    def show(self, file: object = None) -> None:  # noqa: ARG002 - click signature
+        click.echo(f"error: {self.format_message()}", err=True)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def cli() -> None:
+    """altrollup: an optimistic rollup stack (L1 contracts + Python agents)."""
+
+
+def _register_subcommands() -> None:
+    from agents.cli import evm as evm_commands
+
+    cli.add_command(evm_commands.evm)
+    try:
+        from agents.cli import devnet as devnet_commands
+    except ImportError:  # pragma: no cover - devnet module lands separately
+        return
+    cli.add_command(devnet_commands.devnet)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point of the console script."""
+    _register_subcommands()
+    try:
+        cli.main(args=argv, standalone_mode=True)
+    except KeyboardInterrupt:
+        click.echo("interrupted", err=True)
+        sys.exit(130)

@@ -1,0 +1,1 @@
+"""The rollup EVM: a Cancun-exact interpreter with a fast mode and a trace mode."""
