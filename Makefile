@@ -1,0 +1,63 @@
+# altrollup — one idempotent set-up step that both README commands depend on.
+#
+#   make devnet   install what is missing, then run the devnet (the main job)
+#   make test     install what is missing, then run every test (forge + pytest)
+#
+# Everything comes from PyPI and npm; the Solidity compiler is solc-js wrapped as a
+# native-looking `solc` (tools/solc) so that forge, ape and py-solc-x work offline.
+
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+SOLC_VERSION := 0.8.37
+SOLCX_DIR := $(HOME)/.solcx
+# Tools from node_modules and the venv are found first by every recipe.
+export PATH := $(CURDIR)/$(BIN):$(CURDIR)/node_modules/.bin:$(PATH)
+
+.PHONY: setup devnet test test-forge test-python build lint bench clean
+
+setup: $(VENV)/.installed node_modules/.installed $(SOLCX_DIR)/solc-v$(SOLC_VERSION) $(BIN)/anvil
+
+$(VENV)/.installed: pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	# ape-foundry 0.8.11 pins evm-trace<0.3 while eth-ape 0.8.52 needs 0.3; 0.8.11 works
+	# with 0.3 at run time, 0.8.12 fails to import (HashBytes32). Hence --no-deps.
+	$(BIN)/python -m pip install --quiet --no-deps 'ape-foundry==0.8.11'
+	touch $@
+
+node_modules/.installed: package.json package-lock.json
+	npm install --no-audit --no-fund --loglevel=error
+	touch $@
+
+# py-solc-x (and through it ape-solidity) looks for `solc-v<version>` in ~/.solcx.
+$(SOLCX_DIR)/solc-v$(SOLC_VERSION): tools/solc node_modules/.installed
+	mkdir -p $(SOLCX_DIR)
+	ln -sf $(CURDIR)/tools/solc $@
+
+# anvil/forge/cast/solc inside the venv so an activated venv (and ape) finds them.
+$(BIN)/anvil: node_modules/.installed $(VENV)/.installed
+	for tool in anvil forge cast; do ln -sf $(CURDIR)/node_modules/.bin/$$tool $(BIN)/$$tool; done
+	ln -sf $(CURDIR)/tools/solc $(BIN)/solc
+
+build: setup
+	forge build
+
+devnet: setup build
+	$(BIN)/altrollup devnet $(DEVNET_ARGS)
+
+test: setup build
+	forge test
+	$(BIN)/python -m pytest -n 2 $(PYTEST_ARGS)
+
+lint: setup
+	$(BIN)/ruff check agents tests scripts benchmarks
+	$(BIN)/ruff format --check agents tests scripts benchmarks
+
+bench: setup build
+	for b in benchmarks/bench_*.py; do $(BIN)/python $$b || exit 1; done
+
+clean:
+	rm -rf out cache .build .pytest_cache
