@@ -1,0 +1,1 @@
+"""L1 (settlement-layer) helpers: VRF prover/verifier and contract clients."""
