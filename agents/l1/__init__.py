@@ -1,1 +1,1 @@
-"""L1 (settlement-layer) helpers: VRF prover/verifier and contract clients."""
+"""The L1 layer: anvil control, compiled artifacts, client, bindings, deployments, VRF."""
