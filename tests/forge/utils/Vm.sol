@@ -65,4 +65,8 @@ interface Vm {
     // Gas
     function pauseGasMetering() external;
     function resumeGasMetering() external;
+
+    // Strings (appended for the ECVRF / ExecutionLayerRegistry tests)
+    function toString(uint256 value) external pure returns (string memory);
+    function parseJsonString(string calldata json, string calldata key) external pure returns (string memory);
 }
