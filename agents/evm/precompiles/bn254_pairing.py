@@ -42,13 +42,11 @@ def _conjugate(f: FQ12) -> FQ12:
     return FQ12([-c if i % 2 else c for i, c in enumerate(f.coeffs)])
 
 
-def final_exponentiation_is_one(f: FQ12) -> bool:
-    """Whether ``f ** ((p^12 - 1) / r) == 1``."""
-    if f == FQ12.zero():
-        return False
+def final_exponentiation(f: FQ12) -> FQ12:
+    """``f ** ((p^12 - 1) / r)`` for a non-zero ``f``."""
     easy = _conjugate(f) / f  # f ** (p^6 - 1)
-    easy = easy**_P_SQUARED_PLUS_ONE
-    return easy**_HARD_EXPONENT == FQ12.one()
+    easy = easy**_P_SQUARED_PLUS_ONE  # then ** (p^2 + 1)
+    return easy**_HARD_EXPONENT
 
 
 def execute(data: bytes) -> bytes:
@@ -67,4 +65,4 @@ def execute(data: bytes) -> bytes:
         product = product * py_ecc_pairing(q, g1_to_py_ecc(p), final_exponentiate=False)
     if product == FQ12.one():
         return _ONE_WORD
-    return _ONE_WORD if final_exponentiation_is_one(product) else _ZERO_WORD
+    return _ONE_WORD if final_exponentiation(product) == FQ12.one() else _ZERO_WORD
