@@ -69,4 +69,22 @@ interface Vm {
     // Strings (appended for the ECVRF / ExecutionLayerRegistry tests)
     function toString(uint256 value) external pure returns (string memory);
     function parseJsonString(string calldata json, string calldata key) external pure returns (string memory);
+
+    // Appended for the SequencerRegistry tests
+    struct Wallet {
+        address addr;
+        uint256 publicKeyX;
+        uint256 publicKeyY;
+        uint256 privateKey;
+    }
+
+    function createWallet(uint256 privateKey) external returns (Wallet memory wallet);
+    function expectEmit(bool checkTopic1, bool checkTopic2, bool checkTopic3, bool checkData, address emitter)
+        external;
+    function expectEmit(address emitter) external;
+    function expectPartialRevert(bytes4 revertData) external;
+    function store(address target, bytes32 slot, bytes32 value) external;
+    function load(address target, bytes32 slot) external view returns (bytes32 data);
+    function assertEq(address[] calldata left, address[] calldata right) external pure;
+    function assertEq(uint256[] calldata left, uint256[] calldata right) external pure;
 }
