@@ -8,12 +8,14 @@ On success it returns ``FIELD_ELEMENTS_PER_BLOB`` and ``BLS_MODULUS`` as two
 32-byte words.
 
 Proofs are checked with ``ckzg`` against the mainnet trusted setup, read once, on
-first use, from the copy that eth-account (a project dependency) ships.
+first use, from the copy that eth-account (a project dependency) ships; py-evm's
+identical copy is the fallback.
 """
 
 import hashlib
 from functools import cache
 from importlib import resources
+from importlib.resources.abc import Traversable
 from typing import Any
 
 import ckzg
@@ -28,15 +30,29 @@ BLS_MODULUS = 524358751751261904794477405081859658376905525005276378226036586999
 
 RETURN_VALUE = FIELD_ELEMENTS_PER_BLOB.to_bytes(32, "big") + BLS_MODULUS.to_bytes(32, "big")
 
-_TRUSTED_SETUP_PACKAGE = "eth_account.typed_transactions.blob_transactions"
-_TRUSTED_SETUP_FILE = "kzg_trusted_setup.txt"
+# (package, file) pairs shipping the mainnet KZG ceremony output, in order of preference.
+TRUSTED_SETUP_SOURCES = (
+    ("eth_account.typed_transactions.blob_transactions", "kzg_trusted_setup.txt"),
+    ("eth._utils", "kzg_trusted_setup.txt"),
+)
+
+
+def trusted_setup_path() -> Traversable:
+    """The first trusted-setup file found among :data:`TRUSTED_SETUP_SOURCES`."""
+    for package, name in TRUSTED_SETUP_SOURCES:
+        try:
+            candidate = resources.files(package).joinpath(name)
+        except ModuleNotFoundError:
+            continue
+        if candidate.is_file():
+            return candidate
+    raise FileNotFoundError("no package ships the KZG trusted setup (install eth-account)")
 
 
 @cache
 def trusted_setup() -> Any:
     """The ckzg settings for the mainnet trusted setup (loaded once, lazily)."""
-    source = resources.files(_TRUSTED_SETUP_PACKAGE).joinpath(_TRUSTED_SETUP_FILE)
-    with resources.as_file(source) as path:
+    with resources.as_file(trusted_setup_path()) as path:
         return ckzg.load_trusted_setup(str(path), 0)
 
 

@@ -131,3 +131,18 @@ def test_gas(blob_case: tuple[bytes, bytes, bytes, bytes]) -> None:
 
 def test_trusted_setup_is_loaded_once() -> None:
     assert trusted_setup() is trusted_setup()
+
+
+def test_trusted_setup_is_the_mainnet_ceremony_output() -> None:
+    from agents.evm.precompiles.point_evaluation import trusted_setup_path
+
+    lines = trusted_setup_path().read_text().split()
+    assert lines[:2] == ["4096", "65"]
+    # [tau]_2 of the Ethereum KZG ceremony (consensus-specs mainnet preset): the G2
+    # monomial points follow the 4096 Lagrange G1 points; the first is the generator.
+    assert lines[2 + 4096 + 1] == (
+        "b5bfd7dd8cdeb128843bc287230af38926187075cbfbefa81009a2ce615ac53d"
+        "2914e5870cb452d2afaaab24f3499f72185cbfee53492714734429b7b38608e2"
+        "3926c911cceceac9a36851477ba4c60b087041de621000edc98edada20c1def2"
+    )
+    assert lines[2 + 4096].startswith("93e02b6052719f607dacd3a088274f65")  # G2 generator
