@@ -294,8 +294,10 @@ class Proof:
 
     def to_bytes(self) -> bytes:
         """``Gamma || c || s``, 81 bytes (RFC 9381 ``pi_string``)."""
-        return point_to_string(self.gamma) + int_to_string(self.c, C_LEN) + int_to_string(
-            self.s, Q_LEN
+        return (
+            point_to_string(self.gamma)
+            + int_to_string(self.c, C_LEN)
+            + int_to_string(self.s, Q_LEN)
         )
 
     @classmethod
