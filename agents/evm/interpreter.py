@@ -1,0 +1,204 @@
+"""Message-call and contract-creation processing, and the one instruction loop.
+
+:func:`execute_code` is the only place where instructions are dispatched. It has two
+loop variants chosen once per frame:
+
+* fast mode (``ctx.step_hook is None``): ``OPS[code[pc]](frame)`` and nothing else;
+* trace mode: ``ctx.step_hook(frame, opcode)`` is called **before** each instruction,
+  with the frame in its pre-instruction state (pc pointing at ``opcode``, gas not yet
+  charged). The post-state of an instruction is the pre-state seen by the next hook
+  call, or, at the end of a frame, the state visible to the parent's next hook call.
+  ``ctx.frames`` is the stack of frames (``frames[-1]`` is the running one, the others
+  are suspended inside a CALL/CREATE instruction) so a hook can commit to all of them.
+  World state, warm sets, transient storage and refunds are reachable from
+  ``frame.ctx.state`` and the frames.
+
+Calls recurse in Python (one ``process_message`` per EVM frame); the depth limit of
+1024 is enforced by the CALL/CREATE opcodes, and :func:`run_in_big_stack` gives the
+recursion the C stack it needs.
+"""
+
+from __future__ import annotations
+
+import sys
+import threading
+from collections.abc import Callable
+from typing import TypeVar
+
+from agents.evm.exceptions import (
+    ExceptionalHalt,
+    InvalidContractPrefix,
+    OutOfGasError,
+    Revert,
+    StackDepthLimitError,
+    StackUnderflowError,
+)
+from agents.evm.gas import GAS_CODE_DEPOSIT, MAX_CODE_SIZE, STACK_DEPTH_LIMIT
+from agents.evm.instructions import OPS
+from agents.evm.vm import Frame
+
+try:  # the precompile package is written separately; run without it if absent
+    from agents.evm.precompiles import PRECOMPILE_ADDRESSES, call_precompile
+
+    PRECOMPILES: frozenset[bytes] = frozenset(a.to_bytes(20, "big") for a in PRECOMPILE_ADDRESSES)
+except ImportError:  # pragma: no cover
+    PRECOMPILES = frozenset()
+
+    def call_precompile(address: int, data: bytes, gas_available: int) -> tuple[bool, int, bytes]:
+        raise NotImplementedError
+
+
+class PrecompileFailure(ExceptionalHalt):
+    """A precompile rejected its input or ran out of gas."""
+
+
+_JUMPDEST_CACHE: dict[bytes, tuple[bytes, frozenset[int]]] = {}
+_CACHE_LIMIT = 4096
+# 33 STOP bytes after the code: PUSH32 at the very end can step pc past the code and
+# the byte there must still decode to STOP.
+_PADDING = bytes(33)
+
+
+def analyse_code(code: bytes) -> tuple[bytes, frozenset[int]]:
+    """(padded code, valid JUMPDEST offsets), cached per code."""
+    cached = _JUMPDEST_CACHE.get(code)
+    if cached is not None:
+        return cached
+    dests = []
+    i = 0
+    n = len(code)
+    while i < n:
+        op = code[i]
+        if op == 0x5B:
+            dests.append(i)
+        elif 0x60 <= op <= 0x7F:
+            i += op - 0x5F
+        i += 1
+    result = (bytes(code) + _PADDING, frozenset(dests))
+    if len(_JUMPDEST_CACHE) >= _CACHE_LIMIT:
+        _JUMPDEST_CACHE.clear()
+    _JUMPDEST_CACHE[bytes(code)] = result
+    return result
+
+
+def execute_code(evm: Frame) -> Frame:
+    """Run ``evm`` until it stops; exceptional halts zero the gas and the output."""
+    ctx = evm.ctx
+    code_address = evm.code_address
+    if code_address is not None and code_address in PRECOMPILES:
+        ok, used, output = call_precompile(
+            int.from_bytes(code_address, "big"), evm.calldata, evm.gas_left
+        )
+        if ok:
+            evm.gas_left -= used
+            evm.output = output
+        else:
+            evm.gas_left = 0
+            evm.output = b""
+            evm.error = PrecompileFailure()
+        return evm
+    if not evm.code:
+        return evm
+    code, evm.jumpdests = analyse_code(evm.code)
+    ops = OPS
+    hook = ctx.step_hook
+    ctx.frames.append(evm)
+    try:
+        if hook is None:
+            while evm.running:
+                ops[code[evm.pc]](evm)
+        else:
+            while evm.running:
+                op = code[evm.pc]
+                hook(evm, op)
+                ops[op](evm)
+    except ExceptionalHalt as error:
+        evm.gas_left = 0
+        evm.output = b""
+        evm.error = error
+    except Revert as error:
+        evm.error = error
+    except IndexError:  # list.pop() on an empty stack
+        evm.gas_left = 0
+        evm.output = b""
+        evm.error = StackUnderflowError()
+    finally:
+        ctx.frames.pop()
+    return evm
+
+
+def process_message(evm: Frame) -> Frame:
+    """Execute a message call frame: touch, transfer value, run, revert on error."""
+    if evm.depth > STACK_DEPTH_LIMIT:
+        raise StackDepthLimitError
+    state = evm.ctx.state
+    snapshot = state.snapshot()
+    state.touch(evm.address)
+    if evm.should_transfer_value and evm.value:
+        state.move_ether(evm.caller, evm.address, evm.value)
+    execute_code(evm)
+    if evm.error is not None:
+        state.revert(snapshot)
+    return evm
+
+
+def process_create_message(evm: Frame) -> Frame:
+    """Execute init code and deposit the returned code at ``evm.address``."""
+    state = evm.ctx.state
+    snapshot = state.snapshot()
+    state.destroy_storage(evm.address)
+    state.mark_created(evm.address)
+    state.increment_nonce(evm.address)
+    process_message(evm)
+    if evm.error is None:
+        code = evm.output
+        try:
+            if code and code[0] == 0xEF:
+                raise InvalidContractPrefix
+            deposit = len(code) * GAS_CODE_DEPOSIT
+            if evm.gas_left < deposit:
+                raise OutOfGasError
+            evm.gas_left -= deposit
+            if len(code) > MAX_CODE_SIZE:
+                raise OutOfGasError
+        except ExceptionalHalt as error:
+            state.revert(snapshot)
+            evm.gas_left = 0
+            evm.output = b""
+            evm.error = error
+        else:
+            state.set_code(evm.address, code)
+    else:
+        state.revert(snapshot)
+    return evm
+
+
+T = TypeVar("T")
+
+
+def run_in_big_stack(fn: Callable[[], T]) -> T:
+    """Run ``fn`` in a thread with a large C stack and recursion limit (1024-deep calls)."""
+    result: list[T] = []
+    errors: list[BaseException] = []
+
+    def target() -> None:
+        try:
+            result.append(fn())
+        except BaseException as exc:  # re-raised in the caller
+            errors.append(exc)
+
+    old_size = threading.stack_size()
+    threading.stack_size(512 * 1024 * 1024)
+    try:
+        thread = threading.Thread(target=target)
+        thread.start()
+        thread.join()
+    finally:
+        threading.stack_size(old_size)
+    if errors:
+        raise errors[0]
+    return result[0]
+
+
+if sys.getrecursionlimit() < 100_000:
+    sys.setrecursionlimit(100_000)
