@@ -702,7 +702,6 @@ class TxEnv:
     gas_limit: int = 0
     blob_hashes_root: bytes = ZERO_WORD
     blob_hash_count: int = 0
-    created_root: bytes = smt.EMPTY
     coinbase: bytes = b"\x00" * 20
     timestamp: int = 0
     number: int = 0
@@ -728,15 +727,21 @@ def revert_snapshot(world_root: bytes, tx_context_hash: bytes) -> bytes:
 
 @dataclass(slots=True)
 class MachineState:
-    """The per-step commitment: one hash over the phase and six sub-commitments."""
+    """The per-step commitment: one hash over the phase and six sub-commitments.
+
+    ``created_accounts`` (the SMT root of accounts created in this transaction, which
+    EIP-6780 SELFDESTRUCT consults) sits here rather than in :class:`TxContext` because a
+    reverting frame does not forget it (as in execution-specs, where only the outermost
+    rollback clears it).
+    """
 
     phase: int = PHASE_RUNNING
     world_root: bytes = smt.EMPTY
     tx_env_hash: bytes = ZERO_WORD
     tx_context_hash: bytes = ZERO_WORD
+    created_accounts: bytes = smt.EMPTY
     frame_hash: bytes = ZERO_WORD
     suspended_frames: bytes = ZERO_WORD
-    tx_gas_used: int = 0
 
     def encode(self) -> list[bytes]:
         return _encode(self)

@@ -1,0 +1,399 @@
+"""Generate the golden vectors shared by the Python agents and the Solidity prover.
+
+``smt.json`` pins the sparse Merkle tree (leaf and internal hashing, roots, inclusion
+and non-inclusion proofs, roots recomputed from proofs after an update);
+``commitment.json`` pins the machine-state hashing of ``docs/commitment.md`` (word
+trees, code chunks and JUMPDEST checks, stack chain, sponge sub-steps, frame, context
+and machine records, account records). Everything is derived from keccak counters, so
+the output is byte-for-byte deterministic.
+
+    .venv/bin/python tests/vectors/generate.py          # rewrite the JSON files
+    .venv/bin/python tests/vectors/generate.py --check  # exit 1 if they are stale
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parents[1]))
+
+from agents.evm import commitment as c  # noqa: E402
+from agents.evm import smt  # noqa: E402
+from agents.evm.store import AccountRecord  # noqa: E402
+
+
+def hx(data: bytes) -> str:
+    return "0x" + data.hex()
+
+
+def word(value: int) -> str:
+    return hx(value.to_bytes(32, "big"))
+
+
+def pseudo(label: str, index: int, length: int = 32) -> bytes:
+    """Deterministic bytes: keccak(label || index) stretched to ``length``."""
+    out = b""
+    counter = 0
+    while len(out) < length:
+        out += c.keccak(f"{label}/{index}/{counter}".encode())
+        counter += 1
+    return out[:length]
+
+
+# ================================================================ smt.json
+
+
+def smt_case(name: str, entries: dict[bytes, bytes], absent: list[bytes]) -> dict[str, Any]:
+    store: dict[bytes, bytes] = {}
+    root = smt.update(store, smt.EMPTY, entries)
+    proofs = []
+    for key in list(entries)[:12] + absent:
+        value = entries.get(key)
+        proof = smt.prove(store, root, key)
+        assert smt.verify_proof(root, key, value, proof)
+        proofs.append(
+            {
+                "key": hx(key),
+                "path": hx(smt.key_path(key)),
+                "value": None if value is None else hx(value),
+                "proof": proof.to_json(),
+            }
+        )
+    updates = []
+    candidates: list[tuple[bytes, bytes | None]] = []
+    for i, key in enumerate(list(entries)[:4]):
+        candidates.append((key, pseudo(name + "/new", i)))
+        candidates.append((key, None))
+    for i, key in enumerate(absent[:4]):
+        candidates.append((key, pseudo(name + "/ins", i)))
+    for key, new_value in candidates:
+        old_value = entries.get(key)
+        proof = smt.prove(store, root, key)
+        new_root = smt.root_after_update_from_proof(root, key, old_value, new_value, proof)
+        assert new_root == smt.update(store, root, {key: new_value})
+        updates.append(
+            {
+                "key": hx(key),
+                "oldValue": None if old_value is None else hx(old_value),
+                "newValue": None if new_value is None else hx(new_value),
+                "proof": proof.to_json(),
+                "newRoot": hx(new_root),
+            }
+        )
+    return {
+        "name": name,
+        "entries": [{"key": hx(k), "value": hx(v)} for k, v in entries.items()],
+        "root": hx(root),
+        "proofs": proofs,
+        "updates": updates,
+    }
+
+
+def smt_vectors() -> dict[str, Any]:
+    slot_keys = [i.to_bytes(32, "big") for i in range(40)]
+    addresses = [pseudo("address", i, 20) for i in range(60)]
+    absent_addresses = [pseudo("absent-address", i, 20) for i in range(6)]
+    cases = [
+        smt_case("empty", {}, [slot_keys[0], slot_keys[1]]),
+        smt_case("one leaf", {slot_keys[1]: pseudo("v1", 1)}, [slot_keys[2], slot_keys[3]]),
+        smt_case(
+            "two leaves",
+            {slot_keys[1]: pseudo("v2", 1), slot_keys[2]: pseudo("v2", 2)},
+            [slot_keys[3], slot_keys[4], slot_keys[5]],
+        ),
+        smt_case(
+            "storage slots 0..15",
+            {k: pseudo("v16", i) for i, k in enumerate(slot_keys[:16])},
+            slot_keys[16:22],
+        ),
+        smt_case(
+            "60 accounts",
+            {a: pseudo("acct", i) for i, a in enumerate(addresses)},
+            absent_addresses,
+        ),
+    ]
+    key = b"\x2a" * 32
+    value = pseudo("leaf", 0)
+    return {
+        "description": "Keccak sparse Merkle tree: see docs/commitment.md, section 2.",
+        "empty": hx(smt.EMPTY),
+        "leafHashing": {
+            "key": hx(key),
+            "path": hx(smt.key_path(key)),
+            "value": hx(value),
+            "preimage": hx(smt.LEAF_PREFIX + smt.key_path(key) + value),
+            "leafHash": hx(smt.leaf_hash(smt.key_path(key), value)),
+        },
+        "internalHashing": {
+            "left": hx(pseudo("left", 0)),
+            "right": hx(pseudo("right", 0)),
+            "hash": hx(smt.internal_hash(pseudo("left", 0), pseudo("right", 0))),
+        },
+        "cases": cases,
+    }
+
+
+# ================================================================ commitment.json
+
+
+def word_tree_vectors() -> list[dict[str, Any]]:
+    out = []
+    for size in (0, 1, 2, 3, 5, 8, 33):
+        leaves = [pseudo("leaf", i) for i in range(size)]
+        root = c.merkle_root(leaves)
+        out.append(
+            {
+                "leafCount": size,
+                "depth": c.tree_depth(size),
+                "leaves": [hx(x) for x in leaves],
+                "root": hx(root),
+                "proofs": [
+                    {"index": i, "siblings": [hx(s) for s in c.merkle_proof(leaves, i)]}
+                    for i in sorted({0, size // 2, size - 1})
+                    if 0 <= i < size
+                ],
+            }
+        )
+    return out
+
+
+def code_vectors() -> list[dict[str, Any]]:
+    codes = [
+        b"",
+        bytes.fromhex("600160005260206000f3"),
+        bytes([0x5B, 0x60, 0x5B]) + bytes([0x5B]) * 28 + bytes([0x7F]) + bytes([0x5B]) * 40,
+        bytes([0x61, 0x5B, 0x5B] * 30) + bytes([0x5B] * 3),
+    ]
+    out = []
+    for code in codes:
+        chunks = c.code_chunks(code)
+        checks = []
+        for pc in range(len(code)):
+            if code[pc] == 0x5B:
+                index, _ = c.code_chunk_index(pc)
+                checks.append(
+                    {"pc": pc, "chunk": index, "valid": c.is_jumpdest_in_chunk(chunks[index], pc)}
+                )
+        out.append(
+            {
+                "code": hx(code),
+                "size": len(code),
+                "chunks": [hx(x) for x in chunks],
+                "root": hx(c.code_root(code)),
+                "jumpdestChecks": checks[:40],
+            }
+        )
+    return out
+
+
+def record_vector(record: Any) -> dict[str, Any]:
+    encoded = record.encode()
+    return {"words": [hx(w) for w in encoded], "hash": hx(record.hash())}
+
+
+def commitment_vectors() -> dict[str, Any]:
+    memory = c.MemoryTree()
+    memory.expand(5)
+    for i in range(5):
+        memory.write_word(i, pseudo("mem", i))
+    grown_root = c.root_after_growth(memory.root, 5, 40)
+
+    stack_values = [int.from_bytes(pseudo("stack", i), "big") for i in range(5)]
+    stack = c.StackCommitment()
+    stack.push_many(stack_values)
+
+    sponge_inputs = [b"", b"abc", pseudo("sponge", 0, 136), pseudo("sponge", 1, 300)]
+    sponges = []
+    for data in sponge_inputs:
+        digest, commitments = c.keccak_in_blocks(data)
+        sponges.append(
+            {
+                "data": hx(data),
+                "digest": hx(digest),
+                "blockCommitments": [hx(x) for x in commitments],
+            }
+        )
+    permutation_in = [int.from_bytes(pseudo("lanes", i, 8), "little") for i in range(25)]
+    permutation_out = c.keccak_f1600(permutation_in)
+
+    builder = c.MerkleBuilder()
+    builder_steps = []
+    for i in range(7):
+        builder.append(pseudo("chunk", i))
+        builder_steps.append(hx(builder.commitment()))
+
+    log_address = pseudo("log-address", 0, 20)
+    topics = [int.from_bytes(pseudo("topic", i), "big") for i in range(2)]
+    log_data = pseudo("log-data", 0, 70)
+    entry = c.log_entry_hash(log_address, topics, c.keccak(log_data), len(log_data))
+
+    calldata = c.view_of_bytes(pseudo("calldata", 0, 68))
+    context = c.FrameContext(
+        calldata=calldata,
+        returndata=c.ByteView(memory.root, memory.size_words, 3, 100),
+        caller=pseudo("caller", 0, 20),
+        address=pseudo("callee", 0, 20),
+        code_address=pseudo("callee", 0, 20),
+        value=10**18,
+        is_static=False,
+        depth=1,
+        call_kind=c.CALL_KIND_CALL,
+        return_offset=64,
+        return_size=32,
+        revert_snapshot=c.revert_snapshot(pseudo("world", 0), c.TxContext().hash()),
+    )
+    code = bytes.fromhex("6001600055")
+    frame = c.Frame(
+        pc=2,
+        gas=30_000,
+        code_root=c.code_root(code),
+        code_size=len(code),
+        stack_hash=stack.root,
+        stack_size=stack.size,
+        memory_root=memory.root,
+        memory_words=memory.size_words,
+        pending_op=c.ZERO_WORD,
+        context_hash=context.hash(),
+    )
+    tx_context = c.TxContext(
+        refund=4800, logs_hash=c.logs_accumulate(c.ZERO_WORD, entry), log_count=1
+    )
+    tx_env = c.TxEnv(
+        origin=pseudo("origin", 0, 20),
+        gas_price=7,
+        priority_fee_per_gas=2,
+        gas_limit=100_000,
+        coinbase=pseudo("coinbase", 0, 20),
+        timestamp=1_700_000_000,
+        number=42,
+        prev_randao=pseudo("randao", 0),
+        block_gas_limit=30_000_000,
+        chain_id=424242,
+        base_fee=5,
+        blob_base_fee=1,
+        tx_hash=pseudo("tx", 0),
+    )
+    suspended = c.frame_stack_push(c.ZERO_WORD, pseudo("parent-frame", 0))
+    machine = c.MachineState(
+        phase=c.PHASE_RUNNING,
+        world_root=pseudo("world", 1),
+        tx_env_hash=tx_env.hash(),
+        tx_context_hash=tx_context.hash(),
+        created_accounts=smt.EMPTY,
+        frame_hash=frame.hash(),
+        suspended_frames=suspended,
+    )
+    pending_copy = c.PendingCopy(calldata, 4, 96, 64)
+    pending_keccak = c.PendingKeccak(0, 164, c.KeccakSponge().commitment())
+    pending_code = c.PendingCodeBuild(calldata, 31, 2, builder.commitment(), c.ZERO_WORD)
+
+    account = AccountRecord(
+        nonce=1,
+        balance=10**18,
+        storage_root=pseudo("storage-root", 0),
+        code_hash=c.keccak(code),
+        code_root=c.code_root(code),
+        code_size=len(code),
+    )
+    warm = c.SetCommitment()
+    for i in range(3):
+        warm.add(pseudo("warm", i, 20))
+
+    return {
+        "description": "Machine-state hashing: see docs/commitment.md, sections 3-5.",
+        "zeroTree": [hx(x) for x in c.ZERO_TREE[:33]],
+        "wordTrees": word_tree_vectors(),
+        "memoryGrowth": {
+            "oldRoot": hx(memory.root),
+            "oldWords": 5,
+            "newWords": 40,
+            "newRoot": hx(grown_root),
+        },
+        "code": code_vectors(),
+        "stack": {
+            "values": [word(v) for v in stack_values],
+            "prefixes": [hx(p) for p in stack.prefixes],
+            "hash": hx(stack.root),
+        },
+        "keccakF1600": {
+            "lanesIn": [hex(v) for v in permutation_in],
+            "lanesOut": [hex(v) for v in permutation_out],
+        },
+        "sponge": sponges,
+        "merkleBuilder": {
+            "leaves": [hx(pseudo("chunk", i)) for i in range(7)],
+            "commitmentsAfterEachAppend": builder_steps,
+            "root": hx(builder.root()),
+        },
+        "log": {
+            "address": hx(log_address),
+            "topics": [word(t) for t in topics],
+            "data": hx(log_data),
+            "entryHash": hx(entry),
+            "accumulatorAfterOne": hx(c.logs_accumulate(c.ZERO_WORD, entry)),
+        },
+        "warmAddressSet": {
+            "members": [hx(pseudo("warm", i, 20)) for i in range(3)],
+            "root": hx(warm.root),
+            "chain": hx(warm.chain),
+            "count": warm.count,
+        },
+        "slotKey": {
+            "address": hx(pseudo("warm", 0, 20)),
+            "slot": word(5),
+            "key": hx(c.slot_key(pseudo("warm", 0, 20), 5)),
+        },
+        "accountRecord": {
+            "encoding": hx(account.encode()),
+            "leafValue": hx(account.leaf_value()),
+        },
+        "frameContext": record_vector(context),
+        "frame": record_vector(frame),
+        "txContext": record_vector(tx_context),
+        "txEnv": record_vector(tx_env),
+        "suspendedFrames": {
+            "below": hx(c.ZERO_WORD),
+            "frameHash": hx(pseudo("parent-frame", 0)),
+            "hash": hx(suspended),
+        },
+        "machineState": record_vector(machine),
+        "pendingCopy": {"hash": hx(pending_copy.hash())},
+        "pendingKeccak": {"hash": hx(pending_keccak.hash())},
+        "pendingCodeBuild": {"hash": hx(pending_code.hash())},
+    }
+
+
+# ================================================================ main
+
+
+def render() -> dict[str, str]:
+    return {
+        "smt.json": json.dumps(smt_vectors(), indent=1) + "\n",
+        "commitment.json": json.dumps(commitment_vectors(), indent=1) + "\n",
+    }
+
+
+def main(argv: list[str]) -> int:
+    rendered = render()
+    if "--check" in argv:
+        stale = [
+            name
+            for name, text in rendered.items()
+            if not (HERE / name).exists() or (HERE / name).read_text() != text
+        ]
+        if stale:
+            print("stale golden vectors (run tests/vectors/generate.py):", ", ".join(stale))
+            return 1
+        return 0
+    for name, text in rendered.items():
+        (HERE / name).write_text(text)
+        print(f"wrote {HERE / name} ({len(text)} bytes)")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))
