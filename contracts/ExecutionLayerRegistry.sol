@@ -198,7 +198,6 @@ contract ExecutionLayerRegistry {
 
     mapping(uint256 rollupId => Rollup) internal _rollups;
     mapping(uint256 chainId => uint256 rollupId) internal _rollupIdOfChain;
-    mapping(uint256 rollupId => mapping(address operator => bool)) internal _isSequencer;
 
     address[] internal _validators;
     mapping(address validator => uint256 indexPlusOne) internal _validatorSlot;
@@ -500,10 +499,6 @@ contract ExecutionLayerRegistry {
         r.status = Status.Active;
         r.vrfOutput = beta;
         r.selectedBy = msg.sender;
-        mapping(address => bool) storage chosen = _isSequencer[rollupId];
-        for (uint256 i; i < count; ++i) {
-            chosen[selected[i]] = true;
-        }
         emit SequencersSelected(rollupId, r.chainId, msg.sender, beta, selected);
         emit RollupStatusChanged(rollupId, Status.Requested, Status.Active);
     }
@@ -720,7 +715,11 @@ contract ExecutionLayerRegistry {
 
     /// @notice Whether `operator` was selected for `rollupId`.
     function isSequencer(uint256 rollupId, address operator) external view returns (bool) {
-        return _isSequencer[rollupId][operator];
+        address[] storage chosen = _rollups[rollupId].sequencers;
+        for (uint256 i; i < chosen.length; ++i) {
+            if (chosen[i] == operator) return true;
+        }
+        return false;
     }
 
     /// @notice Whether `account` is a registered Beacon validator.

@@ -87,4 +87,7 @@ interface Vm {
     function load(address target, bytes32 slot) external view returns (bytes32 data);
     function assertEq(address[] calldata left, address[] calldata right) external pure;
     function assertEq(uint256[] calldata left, uint256[] calldata right) external pure;
+
+    // Appended for the ExecutionLayerRegistry tests
+    function setBlockhash(uint256 blockNumber, bytes32 blockHash) external;
 }
