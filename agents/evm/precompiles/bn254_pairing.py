@@ -11,6 +11,8 @@ cheap ``(p^6 - 1)(p^2 + 1)`` part (a conjugation, an inversion and a short power
 and the hard ``(p^4 - p^2 + 1) / r`` power.
 """
 
+from functools import lru_cache
+
 from py_ecc.fields import optimized_bn128_FQ12 as FQ12
 from py_ecc.optimized_bn128 import pairing as py_ecc_pairing
 
@@ -51,6 +53,13 @@ def final_exponentiation(f: FQ12) -> FQ12:
 
 def execute(data: bytes) -> bytes:
     """1 or 0 as a 32-byte word, after validating every point of every pair."""
+    return _pairing_check(bytes(data))
+
+
+@lru_cache(maxsize=128)
+def _pairing_check(data: bytes) -> bytes:
+    # Cached on the whole input: re-executing a transaction (fast mode, then trace mode,
+    # then a dispute bisection) repeats the same pairing checks. Failures are not cached.
     if len(data) % PAIR_SIZE != 0:
         raise PrecompileError("pairing input length is not a multiple of 192")
     pairs = []
