@@ -1,0 +1,1 @@
+"""Dispute games: the bisection game's Python side (state, solver, traces, responder)."""
