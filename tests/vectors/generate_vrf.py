@@ -72,7 +72,9 @@ def _selection() -> dict:
         sk, pk = vrf.keygen(f"validator-{v}".encode())
         proofs = []
         for rollup_id in range(1, SELECTION_ROLLUPS + 1):
-            alpha = vrf.selection_alpha(FORGE_CHAIN_ID, registry, rollup_id, SELECTION_SEED_BLOCK_HASH)
+            alpha = vrf.selection_alpha(
+                FORGE_CHAIN_ID, registry, rollup_id, SELECTION_SEED_BLOCK_HASH
+            )
             proof = vrf.prove(sk, alpha)
             beta = vrf.verify(pk, proof, alpha)
             assert beta is not None
