@@ -946,6 +946,52 @@ contract SequencerRegistryTest is SequencerRegistryFixture {
     }
 
     ////////////////////////////////////////////////////////////////
+    //                         SHARE MATH                         //
+    ////////////////////////////////////////////////////////////////
+
+    function test_redeem_cappedAtExactProportion() public {
+        // alice 2 wei -> 2e6 shares, bob 1 wei -> 1e6 shares; slash 2 of 3 wei.
+        vm.assertEq(_stakeEth(alice, op1, 2), 2e6);
+        vm.assertEq(_stakeEth(bob, op1, 1), 1e6);
+        _slash(op1, ETH, 2);
+        // The virtual-offset formula alone would give alice floor(2e6 * 2 / 4e6) = 1 wei,
+        // the whole pool; her exact proportion is floor(2e6 * 1 / 3e6) = 0.
+        vm.assertEq(registry.stakeOf(op1, ETH, alice), 0);
+        vm.assertEq(registry.previewWithdrawal(op1, ETH, 2e6), 0);
+        vm.assertEq(registry.previewWithdrawal(op1, ETH, 3e6), 1);
+        vm.expectRevert(abi.encodeWithSelector(SequencerRegistry.ZeroWithdrawalAmount.selector, 2e6));
+        vm.prank(alice);
+        registry.requestWithdrawal(op1, ETH, 2e6);
+    }
+
+    function test_donation_doesNotMoveExchangeRate() public {
+        _stakeToken(alice, op1, 1);
+        // A first-depositor "inflation" donation straight to the contract changes nothing.
+        token.mint(address(registry), 1_000 ether);
+        vm.assertEq(registry.activeStake(op1, address(token)), 1);
+        vm.assertEq(registry.previewDeposit(op1, address(token), 1 ether), 1 ether * (1e6 + 1e6) / 2);
+        _stakeToken(bob, op1, 1 ether);
+        vm.assertEq(registry.stakeOf(op1, address(token), bob), 1 ether);
+        vm.assertEq(registry.stakeOf(op1, address(token), alice), 1);
+        // Donated ETH likewise.
+        vm.deal(address(registry), 5 ether);
+        vm.assertEq(registry.activeStake(op1, ETH), 0);
+        vm.assertEq(registry.previewDeposit(op1, ETH, 1), 1e6);
+    }
+
+    function test_delegateToSelf_isStake() public {
+        vm.deal(op1, 1 ether);
+        vm.expectEmit(address(registry));
+        emit SequencerRegistry.Staked(op1, ETH, 1 ether, 1e24);
+        vm.prank(op1);
+        registry.delegate{value: 1 ether}(op1, ETH, 1 ether);
+        vm.assertEq(registry.selfStakedTokens(op1).length, 1);
+        // A second self-stake in the same token does not duplicate the token entry.
+        _stakeEth(op1, op1, 1 ether);
+        vm.assertEq(registry.selfStakedTokens(op1).length, 1);
+    }
+
+    ////////////////////////////////////////////////////////////////
     //                            FUZZ                            //
     ////////////////////////////////////////////////////////////////
 
