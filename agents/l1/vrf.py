@@ -37,111 +37,173 @@ from dataclasses import dataclass
 from Crypto.Hash import keccak as _keccak
 
 # ---------------------------------------------------------------------------------------
-# secp256k1
+# curves and suites
 # ---------------------------------------------------------------------------------------
 
-P = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEFFFFFC2F
-N = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
-GX = 0x79BE667EF9DCBBAC55A06295CE870B07029BFCDB2DCE28D959F2815B16F81798
-GY = 0x483ADA7726A3C4655DA4FBFC0E1108A8FD17B448A68554199C47D08FFB10D4B8
-B = 7
+Point = tuple[int, int] | None  # affine point, None is the point at infinity
 
-SUITE = b"\xfe"
+
+@dataclass(frozen=True)
+class Curve:
+    """A short Weierstrass curve ``y^2 = x^3 + a*x + b`` over GF(p), prime order n,
+    with ``p = 3 (mod 4)`` (square roots by one exponentiation)."""
+
+    name: str
+    p: int
+    a: int
+    b: int
+    n: int
+    gx: int
+    gy: int
+
+    @property
+    def g(self) -> tuple[int, int]:
+        return (self.gx, self.gy)
+
+
+SECP256K1 = Curve(
+    "secp256k1",
+    p=0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEFFFFFC2F,
+    a=0,
+    b=7,
+    n=0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141,
+    gx=0x79BE667EF9DCBBAC55A06295CE870B07029BFCDB2DCE28D959F2815B16F81798,
+    gy=0x483ADA7726A3C4655DA4FBFC0E1108A8FD17B448A68554199C47D08FFB10D4B8,
+)
+
+#: NIST P-256: only used to check this implementation against RFC 9381's published
+#: ECVRF-P256-SHA256-TAI vectors (same construction, different curve and suite byte).
+P256 = Curve(
+    "P-256",
+    p=0xFFFFFFFF00000001000000000000000000000000FFFFFFFFFFFFFFFFFFFFFFFF,
+    a=0xFFFFFFFF00000001000000000000000000000000FFFFFFFFFFFFFFFFFFFFFFFC,
+    b=0x5AC635D8AA3A93E7B3EBBD55769886BC651D06B0CC53B0F63BCE3C3E27D2604B,
+    n=0xFFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551,
+    gx=0x6B17D1F2E12C4247F8BCE6E563A440F277037D812DEB33A0F4A13945D898C296,
+    gy=0x4FE342E2FE1A7F9B8EE7EB4A7C0F9E162BCE33576B315ECECBB6406837BF51F5,
+)
+
+
+@dataclass(frozen=True)
+class Suite:
+    """An ECVRF TAI ciphersuite with SHA-256, cLen = 16, qLen = 32, cofactor 1."""
+
+    curve: Curve
+    suite_string: bytes
+
+
+#: The suite this project uses on-chain (suite string 0xFE, as in the CFRG drafts).
+SECP256K1_TAI = Suite(SECP256K1, b"\xfe")
+#: RFC 9381 section 5.5 ECVRF-P256-SHA256-TAI (suite string 0x01).
+P256_TAI = Suite(P256, b"\x01")
+
+# secp256k1 shorthands (the module's default suite)
+P = SECP256K1.p
+N = SECP256K1.n
+GX = SECP256K1.gx
+GY = SECP256K1.gy
+B = SECP256K1.b
+G: Point = SECP256K1.g
+SUITE = SECP256K1_TAI.suite_string
 C_LEN = 16
 Q_LEN = 32
 PROOF_LEN = 33 + C_LEN + Q_LEN
 
-Point = tuple[int, int] | None  # affine point, None is the point at infinity
-G: Point = (GX, GY)
 
-
-def is_on_curve(pt: Point) -> bool:
-    """Whether ``pt`` is a finite affine point of secp256k1 (coordinates reduced)."""
+def is_on_curve(pt: Point, curve: Curve = SECP256K1) -> bool:
+    """Whether ``pt`` is a finite affine point of ``curve`` (coordinates reduced)."""
     if pt is None:
         return False
     x, y = pt
-    if not (0 <= x < P and 0 <= y < P):
+    p = curve.p
+    if not (0 <= x < p and 0 <= y < p):
         return False
-    return (y * y - x * x * x - B) % P == 0
+    return (y * y - x * x * x - curve.a * x - curve.b) % p == 0
 
 
-def _jac_double(p: tuple[int, int, int]) -> tuple[int, int, int]:
-    x, y, z = p
+_Jac = tuple[int, int, int]
+
+
+def _jac_double(pt: _Jac, curve: Curve) -> _Jac:
+    x, y, z = pt
+    p = curve.p
     if y == 0 or z == 0:
         return (0, 1, 0)
-    ysq = y * y % P
-    s = 4 * x * ysq % P
-    m = 3 * x * x % P
-    nx = (m * m - 2 * s) % P
-    ny = (m * (s - nx) - 8 * ysq * ysq) % P
-    nz = 2 * y * z % P
+    ysq = y * y % p
+    s = 4 * x * ysq % p
+    m = (3 * x * x + curve.a * pow(z, 4, p)) % p
+    nx = (m * m - 2 * s) % p
+    ny = (m * (s - nx) - 8 * ysq * ysq) % p
+    nz = 2 * y * z % p
     return (nx, ny, nz)
 
 
-def _jac_add(p: tuple[int, int, int], q: tuple[int, int, int]) -> tuple[int, int, int]:
-    if p[2] == 0:
-        return q
-    if q[2] == 0:
-        return p
-    x1, y1, z1 = p
-    x2, y2, z2 = q
-    z1s = z1 * z1 % P
-    z2s = z2 * z2 % P
-    u1 = x1 * z2s % P
-    u2 = x2 * z1s % P
-    s1 = y1 * z2s * z2 % P
-    s2 = y2 * z1s * z1 % P
+def _jac_add(a: _Jac, b: _Jac, curve: Curve) -> _Jac:
+    if a[2] == 0:
+        return b
+    if b[2] == 0:
+        return a
+    p = curve.p
+    x1, y1, z1 = a
+    x2, y2, z2 = b
+    z1s = z1 * z1 % p
+    z2s = z2 * z2 % p
+    u1 = x1 * z2s % p
+    u2 = x2 * z1s % p
+    s1 = y1 * z2s * z2 % p
+    s2 = y2 * z1s * z1 % p
     if u1 == u2:
         if s1 != s2:
             return (0, 1, 0)
-        return _jac_double(p)
-    h = (u2 - u1) % P
-    r = (s2 - s1) % P
-    h2 = h * h % P
-    h3 = h * h2 % P
-    u1h2 = u1 * h2 % P
-    nx = (r * r - h3 - 2 * u1h2) % P
-    ny = (r * (u1h2 - nx) - s1 * h3) % P
-    nz = h * z1 * z2 % P
+        return _jac_double(a, curve)
+    h = (u2 - u1) % p
+    r = (s2 - s1) % p
+    h2 = h * h % p
+    h3 = h * h2 % p
+    u1h2 = u1 * h2 % p
+    nx = (r * r - h3 - 2 * u1h2) % p
+    ny = (r * (u1h2 - nx) - s1 * h3) % p
+    nz = h * z1 * z2 % p
     return (nx, ny, nz)
 
 
-def _to_affine(p: tuple[int, int, int]) -> Point:
-    x, y, z = p
+def _to_affine(pt: _Jac, curve: Curve) -> Point:
+    x, y, z = pt
     if z == 0:
         return None
-    zi = pow(z, -1, P)
-    zi2 = zi * zi % P
-    return (x * zi2 % P, y * zi2 * zi % P)
+    p = curve.p
+    zi = pow(z, -1, p)
+    zi2 = zi * zi % p
+    return (x * zi2 % p, y * zi2 * zi % p)
 
 
-def point_add(a: Point, b: Point) -> Point:
+def point_add(a: Point, b: Point, curve: Curve = SECP256K1) -> Point:
     """Affine point addition (None is infinity)."""
     if a is None:
         return b
     if b is None:
         return a
-    return _to_affine(_jac_add((a[0], a[1], 1), (b[0], b[1], 1)))
+    return _to_affine(_jac_add((a[0], a[1], 1), (b[0], b[1], 1), curve), curve)
 
 
-def point_neg(a: Point) -> Point:
+def point_neg(a: Point, curve: Curve = SECP256K1) -> Point:
     if a is None:
         return None
-    return (a[0], (-a[1]) % P)
+    return (a[0], (-a[1]) % curve.p)
 
 
-def scalar_mult(k: int, pt: Point) -> Point:
+def scalar_mult(k: int, pt: Point, curve: Curve = SECP256K1) -> Point:
     """``k * pt`` by double-and-add in Jacobian coordinates."""
-    k %= N
+    k %= curve.n
     if k == 0 or pt is None:
         return None
-    acc = (0, 1, 0)
-    add = (pt[0], pt[1], 1)
+    acc: _Jac = (0, 1, 0)
+    add: _Jac = (pt[0], pt[1], 1)
     for bit in bin(k)[2:]:
-        acc = _jac_double(acc)
+        acc = _jac_double(acc, curve)
         if bit == "1":
-            acc = _jac_add(acc, add)
-    return _to_affine(acc)
+            acc = _jac_add(acc, add, curve)
+    return _to_affine(acc, curve)
 
 
 # ---------------------------------------------------------------------------------------
@@ -160,23 +222,25 @@ def point_to_string(pt: Point) -> bytes:
     return bytes([2 + (pt[1] & 1)]) + int_to_string(pt[0], 32)
 
 
-def _sqrt_mod_p(a: int) -> int | None:
-    r = pow(a, (P + 1) // 4, P)
-    return r if r * r % P == a % P else None
+def _sqrt_mod_p(a: int, curve: Curve = SECP256K1) -> int | None:
+    p = curve.p
+    r = pow(a, (p + 1) // 4, p)
+    return r if r * r % p == a % p else None
 
 
-def string_to_point(data: bytes) -> Point:
+def string_to_point(data: bytes, curve: Curve = SECP256K1) -> Point:
     """Decode a SEC1 compressed point; returns None if it is not a valid point."""
     if len(data) != 33 or data[0] not in (2, 3):
         return None
     x = int.from_bytes(data[1:], "big")
-    if x >= P:
+    p = curve.p
+    if x >= p:
         return None
-    y = _sqrt_mod_p((x * x * x + B) % P)
+    y = _sqrt_mod_p((x * x * x + curve.a * x + curve.b) % p, curve)
     if y is None:
         return None
     if (y & 1) != (data[0] & 1):
-        y = P - y
+        y = (p - y) % p
     return (x, y)
 
 
@@ -195,17 +259,18 @@ def keccak256(data: bytes) -> bytes:
 # ---------------------------------------------------------------------------------------
 
 
-def public_key(secret_key: int) -> tuple[int, int]:
-    """The public key ``Y = x*B`` of secret scalar ``x`` (1 <= x < N)."""
-    if not 1 <= secret_key < N:
+def public_key(secret_key: int, suite: Suite = SECP256K1_TAI) -> tuple[int, int]:
+    """The public key ``Y = x*B`` of secret scalar ``x`` (1 <= x < n)."""
+    curve = suite.curve
+    if not 1 <= secret_key < curve.n:
         raise ValueError("secret key out of range")
-    pt = scalar_mult(secret_key, G)
+    pt = scalar_mult(secret_key, curve.g, curve)
     assert pt is not None
     return pt
 
 
 def keygen(seed: bytes) -> tuple[int, tuple[int, int]]:
-    """Deterministic key pair from ``seed`` (secret = SHA256-derived scalar in [1, N))."""
+    """Deterministic secp256k1 key pair from ``seed`` (SHA256-derived scalar in [1, N))."""
     ctr = 0
     while True:
         x = int.from_bytes(sha256(b"altrollup-vrf-key" + seed + bytes([ctr])), "big")
@@ -215,7 +280,7 @@ def keygen(seed: bytes) -> tuple[int, tuple[int, int]]:
 
 
 def random_keygen() -> tuple[int, tuple[int, int]]:
-    """Fresh key pair from the OS random source."""
+    """Fresh secp256k1 key pair from the OS random source."""
     import secrets
 
     while True:
@@ -229,53 +294,45 @@ def random_keygen() -> tuple[int, tuple[int, int]]:
 # ---------------------------------------------------------------------------------------
 
 
-def encode_to_curve(public: tuple[int, int], alpha: bytes) -> tuple[tuple[int, int], int]:
-    """Try-and-increment (RFC 9381 5.4.1.1). Returns ``(H, ctr)``."""
+def encode_to_curve(
+    public: tuple[int, int], alpha: bytes, suite: Suite = SECP256K1_TAI
+) -> tuple[tuple[int, int], int]:
+    """Try-and-increment (RFC 9381 5.4.1.1) with salt ``point_to_string(Y)``.
+    Returns ``(H, ctr)``."""
     salt = point_to_string(public)
     for ctr in range(256):
-        digest = sha256(SUITE + b"\x01" + salt + alpha + bytes([ctr]) + b"\x00")
-        pt = string_to_point(b"\x02" + digest)
+        digest = sha256(suite.suite_string + b"\x01" + salt + alpha + bytes([ctr]) + b"\x00")
+        pt = string_to_point(b"\x02" + digest, suite.curve)
         if pt is not None:
             return pt, ctr
     raise ValueError("encode_to_curve: no valid point after 256 attempts")
 
 
-def _bits2int(data: bytes) -> int:
-    return int.from_bytes(data, "big")  # qlen == 256 == hlen, no shift
-
-
-def _int2octets(x: int) -> bytes:
-    return x.to_bytes(32, "big")
-
-
-def _bits2octets(data: bytes) -> bytes:
-    z1 = _bits2int(data)
-    return _int2octets(z1 % N)
-
-
-def nonce_rfc6979(secret_key: int, h_string: bytes) -> int:
-    """RFC 6979 section 3.2 nonce with ``h1 = SHA256(h_string)`` (RFC 9381 5.4.2.1)."""
+def nonce_rfc6979(secret_key: int, h_string: bytes, suite: Suite = SECP256K1_TAI) -> int:
+    """RFC 6979 section 3.2 nonce with ``h1 = SHA256(h_string)`` (RFC 9381 5.4.2.1).
+    qlen = hlen = 256, so bits2int is a plain big-endian read."""
+    n = suite.curve.n
     h1 = sha256(h_string)
+    x_oct = secret_key.to_bytes(32, "big")
+    h_oct = (int.from_bytes(h1, "big") % n).to_bytes(32, "big")  # bits2octets
     v = b"\x01" * 32
     k = b"\x00" * 32
-    x_oct = _int2octets(secret_key)
-    h_oct = _bits2octets(h1)
     k = hmac.new(k, v + b"\x00" + x_oct + h_oct, hashlib.sha256).digest()
     v = hmac.new(k, v, hashlib.sha256).digest()
     k = hmac.new(k, v + b"\x01" + x_oct + h_oct, hashlib.sha256).digest()
     v = hmac.new(k, v, hashlib.sha256).digest()
     while True:
         v = hmac.new(k, v, hashlib.sha256).digest()
-        cand = _bits2int(v)
-        if 1 <= cand < N:
+        cand = int.from_bytes(v, "big")
+        if 1 <= cand < n:
             return cand
         k = hmac.new(k, v + b"\x00", hashlib.sha256).digest()
         v = hmac.new(k, v, hashlib.sha256).digest()
 
 
-def challenge(*points: Point) -> int:
+def challenge(*points: Point, suite: Suite = SECP256K1_TAI) -> int:
     """``c = SHA256(suite || 0x02 || P1 || ... || P5 || 0x00)`` truncated to 16 bytes."""
-    data = SUITE + b"\x02" + b"".join(point_to_string(p) for p in points) + b"\x00"
+    data = suite.suite_string + b"\x02" + b"".join(point_to_string(p) for p in points) + b"\x00"
     return int.from_bytes(sha256(data)[:C_LEN], "big")
 
 
@@ -286,7 +343,7 @@ def challenge(*points: Point) -> int:
 
 @dataclass(frozen=True)
 class Proof:
-    """A decoded ECVRF proof: ``Gamma`` (affine), ``c`` (< 2**128), ``s`` (< N)."""
+    """A decoded ECVRF proof: ``Gamma`` (affine), ``c`` (< 2**128), ``s`` (< n)."""
 
     gamma: tuple[int, int]
     c: int
@@ -301,15 +358,16 @@ class Proof:
         )
 
     @classmethod
-    def from_bytes(cls, pi: bytes) -> Proof:
+    def from_bytes(cls, pi: bytes, suite: Suite = SECP256K1_TAI) -> Proof:
+        """ECVRF_decode_proof (RFC 9381 5.4.4); raises ValueError when invalid."""
         if len(pi) != PROOF_LEN:
             raise ValueError("proof must be 81 bytes")
-        gamma = string_to_point(pi[:33])
+        gamma = string_to_point(pi[:33], suite.curve)
         if gamma is None:
             raise ValueError("proof: Gamma is not a curve point")
         c = int.from_bytes(pi[33 : 33 + C_LEN], "big")
         s = int.from_bytes(pi[33 + C_LEN :], "big")
-        if s >= N:
+        if s >= suite.curve.n:
             raise ValueError("proof: s out of range")
         return cls(gamma, c, s)
 
@@ -318,57 +376,73 @@ class Proof:
         return [self.gamma[0], self.gamma[1], self.c, self.s]
 
 
-def prove(secret_key: int, alpha: bytes) -> Proof:
+def prove(secret_key: int, alpha: bytes, suite: Suite = SECP256K1_TAI) -> Proof:
     """ECVRF_prove (RFC 9381 5.1)."""
-    y = public_key(secret_key)
-    h, _ = encode_to_curve(y, alpha)
-    gamma = scalar_mult(secret_key, h)
+    curve = suite.curve
+    y = public_key(secret_key, suite)
+    h, _ = encode_to_curve(y, alpha, suite)
+    gamma = scalar_mult(secret_key, h, curve)
     assert gamma is not None
-    k = nonce_rfc6979(secret_key, point_to_string(h))
-    c = challenge(y, h, gamma, scalar_mult(k, G), scalar_mult(k, h))
-    s = (k + c * secret_key) % N
+    k = nonce_rfc6979(secret_key, point_to_string(h), suite)
+    c = challenge(
+        y, h, gamma, scalar_mult(k, curve.g, curve), scalar_mult(k, h, curve), suite=suite
+    )
+    s = (k + c * secret_key) % curve.n
     return Proof(gamma, c, s)
 
 
-def proof_to_hash(proof: Proof | bytes) -> bytes:
+def _beta(gamma: Point, suite: Suite) -> bytes:
+    return sha256(suite.suite_string + b"\x03" + point_to_string(gamma) + b"\x00")
+
+
+def proof_to_hash(proof: Proof | bytes, suite: Suite = SECP256K1_TAI) -> bytes:
     """ECVRF_proof_to_hash (RFC 9381 5.2): ``beta`` (32 bytes)."""
     if isinstance(proof, bytes):
-        proof = Proof.from_bytes(proof)
-    return sha256(SUITE + b"\x03" + point_to_string(proof.gamma) + b"\x00")
+        proof = Proof.from_bytes(proof, suite)
+    return _beta(proof.gamma, suite)
 
 
-def vrf_output(secret_key: int, alpha: bytes) -> bytes:
+def vrf_output(secret_key: int, alpha: bytes, suite: Suite = SECP256K1_TAI) -> bytes:
     """``beta`` without building the full proof (Gamma only): for simulations."""
-    h, _ = encode_to_curve(public_key(secret_key), alpha)
-    return sha256(SUITE + b"\x03" + point_to_string(scalar_mult(secret_key, h)) + b"\x00")
+    h, _ = encode_to_curve(public_key(secret_key, suite), alpha, suite)
+    return _beta(scalar_mult(secret_key, h, suite.curve), suite)
 
 
-def _u_v(public: tuple[int, int], proof: Proof, h: Point) -> tuple[Point, Point, Point, Point]:
-    u = point_add(scalar_mult(proof.s, G), point_neg(scalar_mult(proof.c, public)))
-    s_h = scalar_mult(proof.s, h)
-    c_gamma = scalar_mult(proof.c, proof.gamma)
-    v = point_add(s_h, point_neg(c_gamma))
+def _u_v(
+    public: tuple[int, int], proof: Proof, h: Point, curve: Curve
+) -> tuple[Point, Point, Point, Point]:
+    u = point_add(
+        scalar_mult(proof.s, curve.g, curve),
+        point_neg(scalar_mult(proof.c, public, curve), curve),
+        curve,
+    )
+    s_h = scalar_mult(proof.s, h, curve)
+    c_gamma = scalar_mult(proof.c, proof.gamma, curve)
+    v = point_add(s_h, point_neg(c_gamma, curve), curve)
     return u, s_h, c_gamma, v
 
 
-def verify(public: tuple[int, int], proof: Proof | bytes, alpha: bytes) -> bytes | None:
-    """ECVRF_verify (RFC 9381 5.3). Returns ``beta`` if valid, else None."""
-    if not is_on_curve(public):
+def verify(
+    public: tuple[int, int], proof: Proof | bytes, alpha: bytes, suite: Suite = SECP256K1_TAI
+) -> bytes | None:
+    """ECVRF_verify (RFC 9381 5.3) with key validation. Returns ``beta`` or None."""
+    curve = suite.curve
+    if not is_on_curve(public, curve):
         return None
     if isinstance(proof, bytes):
         try:
-            proof = Proof.from_bytes(proof)
+            proof = Proof.from_bytes(proof, suite)
         except ValueError:
             return None
-    if not is_on_curve(proof.gamma) or proof.c >= 1 << (8 * C_LEN) or proof.s >= N:
+    if not is_on_curve(proof.gamma, curve) or proof.c >> (8 * C_LEN) or proof.s >= curve.n:
         return None
-    h, _ = encode_to_curve(public, alpha)
-    u, _, _, v = _u_v(public, proof, h)
+    h, _ = encode_to_curve(public, alpha, suite)
+    u, _, _, v = _u_v(public, proof, h, curve)
     if u is None or v is None:
         return None
-    if challenge(public, h, proof.gamma, u, v) != proof.c:
+    if challenge(public, h, proof.gamma, u, v, suite=suite) != proof.c:
         return None
-    return proof_to_hash(proof)
+    return _beta(proof.gamma, suite)
 
 
 @dataclass(frozen=True)
@@ -389,9 +463,9 @@ class FastVerifyParams:
 
 
 def fast_verify_params(public: tuple[int, int], proof: Proof, alpha: bytes) -> FastVerifyParams:
-    """Compute the witness the Solidity verifier checks with ``ecrecover``."""
+    """Compute the witness the Solidity verifier checks with ``ecrecover`` (secp256k1)."""
     h, _ = encode_to_curve(public, alpha)
-    u, s_h, c_gamma, v = _u_v(public, proof, h)
+    u, s_h, c_gamma, v = _u_v(public, proof, h, SECP256K1)
     if u is None or s_h is None or c_gamma is None or v is None:
         raise ValueError("degenerate proof: a witness point is at infinity")
     return FastVerifyParams(u, s_h, c_gamma, v)

@@ -342,3 +342,46 @@ def test_onchain_selection_rejects_bad_proofs(chain: Stack) -> None:
     # The honest proof goes through.
     selected, _, _ = chain.select(rollup_id, validator, sk)
     assert 1 <= len(selected) <= 2
+
+
+# ---------------------------------------------------------------------------------------
+# RFC 9381 conformance of the construction (published P-256 vectors, Appendix B.1)
+# ---------------------------------------------------------------------------------------
+
+RFC9381_P256_TAI = [
+    (
+        "c9afa9d845ba75166b5c215767b1d6934e50c3db36e89b127b8a622b120f6721",
+        b"sample",
+        "035b5c726e8c0e2c488a107c600578ee75cb702343c153cb1eb8dec77f4b5071b4a53f0a46f018bc2c56e58d"
+        "383f2305e0975972c26feea0eb122fe7893c15af376b33edf7de17c6ea056d4d82de6bc02f",
+        "a3ad7b0ef73d8fc6655053ea22f9bede8c743f08bbed3d38821f0e16474b505e",
+    ),
+    (
+        "c9afa9d845ba75166b5c215767b1d6934e50c3db36e89b127b8a622b120f6721",
+        b"test",
+        "034dac60aba508ba0c01aa9be80377ebd7562c4a52d74722e0abae7dc3080ddb56c19e067b15a8a8174905b1"
+        "3617804534214f935b94c2287f797e393eb0816969d864f37625b443f30f1a5a33f2b3c854",
+        "a284f94ceec2ff4b3794629da7cbafa49121972671b466cab4ce170aa365f26d",
+    ),
+    (
+        "2ca1411a41b17b24cc8c3b089cfd033f1920202a6c0de8abb97df1498d50d2c8",
+        b"Example using ECDSA key from Appendix L.4.2 of ANSI.X9-62-2005",
+        "03d03398bf53aa23831d7d1b2937e005fb0062cbefa06796579f2a1fc7e7b8c667d091c00b0f5c3619d10ece"
+        "a44363b5a599cadc5b2957e223fec62e81f7b4825fc799a771a3d7334b9186bdbee87316b1",
+        "90871e06da5caa39a3c61578ebb844de8635e27ac0b13e829997d0d95dd98c19",
+    ),
+]
+
+
+@pytest.mark.parametrize("sk_hex,alpha,pi_hex,beta_hex", RFC9381_P256_TAI)
+def test_rfc9381_p256_vectors(sk_hex: str, alpha: bytes, pi_hex: str, beta_hex: str) -> None:
+    """The same code, instantiated with RFC 9381's ECVRF-P256-SHA256-TAI suite, reproduces
+    the RFC's proofs byte for byte: encode-to-curve, RFC 6979 nonce, challenge and
+    proof-to-hash are the RFC's, so the secp256k1 suite differs only in curve and suite byte."""
+    suite = vrf.P256_TAI
+    sk = int(sk_hex, 16)
+    pk = vrf.public_key(sk, suite)
+    proof = vrf.prove(sk, alpha, suite)
+    assert proof.to_bytes().hex() == pi_hex
+    assert vrf.verify(pk, bytes.fromhex(pi_hex), alpha, suite) == bytes.fromhex(beta_hex)
+    assert vrf.verify(pk, bytes.fromhex(pi_hex), alpha + b"x", suite) is None
