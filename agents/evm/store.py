@@ -130,49 +130,49 @@ def verify_storage_proof(storage_root: bytes, proof: StorageProof) -> bool:
     return smt.verify_proof(storage_root, storage_key(proof.slot), value, proof.proof)
 
 
-class _NodeCache:
-    """Read-through node cache over the LMDB ``nodes`` database.
+class _NodeCache(dict[bytes, bytes]):
+    """Node dictionary ``hash -> preimage`` that falls back to LMDB on a miss.
 
-    New nodes go to ``current`` (the apply in progress); a successful apply moves them to
-    ``unwritten`` (applied but not yet in LMDB); a write moves those to ``cache``.
+    A plain ``dict`` subclass so that the tree's reads and writes run at C speed. New
+    nodes are simply inserted; since dicts keep insertion order, the nodes not yet
+    written to LMDB are among the last ``unwritten_count`` entries (with any node loaded
+    from LMDB since the last write, which is rewritten harmlessly). Nothing is
+    evicted while nodes are unwritten, and an apply that fails removes what it added.
     """
 
     def __init__(self, env: lmdb.Environment, db: Any, max_cached: int) -> None:
+        super().__init__()
         self._env = env
         self._db = db
         self._max_cached = max_cached
-        self.cache: dict[bytes, bytes] = {}
-        self.unwritten: dict[bytes, bytes] = {}
-        self.current: dict[bytes, bytes] = {}
+        self.written_mark = 0
 
-    def __getitem__(self, node_hash: bytes) -> bytes:
-        found = self.current.get(node_hash) or self.unwritten.get(node_hash)
-        if found is not None:
-            return found
-        found = self.cache.get(node_hash)
-        if found is not None:
-            return found
+    def __missing__(self, node_hash: bytes) -> bytes:
         with self._env.begin(db=self._db) as txn:
             found = txn.get(node_hash)
         if found is None:
             raise KeyError(f"missing state node {node_hash.hex()}")
-        if len(self.cache) >= self._max_cached:
-            self.cache.clear()
-        self.cache[node_hash] = found
+        # A loaded node lands among the unwritten ones; writing it again is harmless.
+        self[node_hash] = found
         return found
 
-    def __setitem__(self, node_hash: bytes, preimage: bytes) -> None:
-        self.current[node_hash] = preimage
+    @property
+    def unwritten_count(self) -> int:
+        return len(self) - self.written_mark
 
-    def accept_current(self) -> None:
-        self.unwritten.update(self.current)
-        self.current = {}
+    def newest(self, count: int) -> list[tuple[bytes, bytes]]:
+        """The ``count`` most recently inserted entries."""
+        items = reversed(self.items())
+        return [next(items) for _ in range(count)]
+
+    def forget_newest(self, count: int) -> None:
+        for node_hash, _ in self.newest(count):
+            del self[node_hash]
 
     def mark_written(self) -> None:
-        if len(self.cache) + len(self.unwritten) > self._max_cached:
-            self.cache.clear()
-        self.cache.update(self.unwritten)
-        self.unwritten = {}
+        if len(self) > self._max_cached:
+            self.clear()
+        self.written_mark = len(self)
 
 
 class StateView:
@@ -227,6 +227,8 @@ class MerkleStore:
             subdir=True,
             sync=sync_every_apply,
             metasync=sync_every_apply,
+            writemap=True,
+            map_async=not sync_every_apply,
         )
         self._nodes_db = self._env.open_db(b"nodes")
         self._code_db = self._env.open_db(b"code")
@@ -257,7 +259,9 @@ class MerkleStore:
         if not self._unwritten_applies:
             return
         with self._env.begin(write=True) as txn:
-            txn.cursor(db=self._nodes_db).putmulti(sorted(self.nodes.unwritten.items()))
+            txn.cursor(db=self._nodes_db).putmulti(
+                sorted(self.nodes.newest(self.nodes.unwritten_count))
+            )
             for code_hash, code in self._unwritten_codes.items():
                 txn.put(code_hash, code, db=self._code_db)
             for code_hash, (root, size) in self._unwritten_code_roots.items():
@@ -369,6 +373,7 @@ class MerkleStore:
     def apply(self, diff: StateDiff) -> bytes:
         """Apply ``diff`` atomically (one LMDB write transaction); returns the new root."""
         nodes = self.nodes
+        mark_before = len(nodes)
         new_codes = {
             h: c
             for h, c in diff.codes.items()
@@ -426,12 +431,11 @@ class MerkleStore:
                 new_records[address] = record
             new_root = smt.update(nodes, self._root, account_changes)
         except BaseException:
-            nodes.current = {}
+            nodes.forget_newest(len(nodes) - mark_before)
             for code_hash in new_codes:
                 self._code_cache.pop(code_hash, None)
                 self._code_root_cache.pop(code_hash, None)
             raise
-        nodes.accept_current()
         self._unwritten_codes.update(new_codes)
         self._unwritten_code_roots.update(new_code_roots)
         self._root = new_root

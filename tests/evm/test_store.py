@@ -226,3 +226,18 @@ def test_failed_apply_leaves_state_untouched(tmp_path):
         assert store.state_root() == before
         assert store.get_account(address) == Account(1, 1)
     assert os.path.isdir(tmp_path)
+
+
+def test_cold_reads_between_group_writes_do_not_lose_nodes(tmp_path):
+    first, second = ADDRESSES[0], ADDRESSES[1]
+    with MerkleStore(tmp_path) as store:
+        store.apply(StateDiff(accounts={first: Account(1, 1)}, storage={first: {1: 1}}))
+    with MerkleStore(tmp_path, applies_per_write=3) as store:
+        store.apply(StateDiff(accounts={second: Account(1, 2)}))
+        assert store.get_storage(first, 1) == 1  # cold read while a write is pending
+        store.apply(StateDiff(accounts={second: Account(2, 2)}, storage={second: {5: 5}}))
+        root = store.state_root()
+    with MerkleStore(tmp_path) as store:
+        assert store.state_root() == root
+        assert store.get_storage(second, 5) == 5
+        assert store.get_storage(first, 1) == 1
