@@ -36,6 +36,13 @@ import {Secp256k1PublicKey} from "./lib/Secp256k1PublicKey.sol";
 ///      so later deposits start from a clean exchange rate (positions and withdrawal
 ///      entries of an older generation are worth zero).
 ///
+///      Known limit: share supply is unbounded. Each slash that leaves a pool with dust
+///      assets but many shares makes later deposits mint proportionally more shares; only
+///      several successive near-total (but not total) slashes of one pool with fresh
+///      deposits in between could push its share supply toward 2^256, at which point new
+///      deposits to that pool revert (checked arithmetic; no funds at risk). A total slash
+///      resets the pool (see `generation`).
+///
 ///      Slashing order: the ACTIVE pool first, then the UNBONDING pool. Active stake is the
 ///      collateral the operator is currently bonded with (and what sequencer selection was
 ///      weighted on), so it answers first; stake that asked to leave during the unbonding
@@ -90,20 +97,22 @@ contract SequencerRegistry is ISequencerRegistry {
     }
 
     /// @notice A queued withdrawal: shares of an unbonding pool, claimable after the delay.
+    /// @dev Packed in five slots: (account, claimableAt), (operator, generation),
+    ///      (token, claimed), shares, requestedAmount.
     /// @custom:field account Who requested it and will receive the funds.
-    /// @custom:field operator The operator whose pool the stake left.
-    /// @custom:field token The staked token (`address(0)` for ETH).
     /// @custom:field claimableAt Earliest claim timestamp.
+    /// @custom:field operator The operator whose pool the stake left.
     /// @custom:field generation The unbonding pool generation of `shares`.
+    /// @custom:field token The staked token (`address(0)` for ETH).
     /// @custom:field claimed Whether it was claimed.
     /// @custom:field shares Shares of the unbonding pool (zero once claimed).
     /// @custom:field requestedAmount Value at request time (before any later slash).
     struct Withdrawal {
         address account;
-        address operator;
-        address token;
         uint64 claimableAt;
+        address operator;
         uint64 generation;
+        address token;
         bool claimed;
         uint256 shares;
         uint256 requestedAmount;

@@ -672,6 +672,32 @@ contract SequencerRegistryTest is SequencerRegistryFixture {
         vm.assertEq(re.lastReturnData(), abi.encodeWithSelector(SequencerRegistry.Reentrancy.selector));
     }
 
+    function test_reentrancy_blockedDuringSlashAndClaimTransfers() public {
+        ReentrantERC20 re = new ReentrantERC20();
+        vm.prank(gov);
+        registry.allowToken(address(re));
+        re.mint(alice, 10 ether);
+        vm.startPrank(alice);
+        re.approve(address(registry), type(uint256).max);
+        registry.delegate(op1, address(re), 4 ether);
+        (uint256 id,) = registry.requestWithdrawal(op1, address(re), 1e24);
+        vm.stopPrank();
+
+        // During the slash payout, the token tries to re-enter `slash`.
+        re.arm(address(registry), abi.encodeCall(SequencerRegistry.slash, (op1, address(re), 1, sink)));
+        vm.assertEq(_slash(op1, address(re), 1 ether), 1 ether);
+        vm.assertEq(re.lastReturnData(), abi.encodeWithSelector(SequencerRegistry.Reentrancy.selector));
+
+        // During the claim payout, it tries to re-enter `claimWithdrawal` (double claim).
+        vm.warp(block.timestamp + DELAY);
+        re.arm(address(registry), abi.encodeCall(SequencerRegistry.claimWithdrawal, (id)));
+        vm.prank(alice);
+        vm.assertEq(registry.claimWithdrawal(id), 1 ether);
+        vm.assertEq(re.lastReturnData(), abi.encodeWithSelector(SequencerRegistry.Reentrancy.selector));
+        vm.assertEq(re.balanceOf(address(registry)), 2 ether);
+        vm.assertEq(registry.activeStake(op1, address(re)), 2 ether);
+    }
+
     ////////////////////////////////////////////////////////////////
     //                        WITHDRAWALS                         //
     ////////////////////////////////////////////////////////////////
