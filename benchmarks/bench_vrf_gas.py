@@ -21,8 +21,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests" / "l1"))
 
-from agents.l1 import vrf  # noqa: E402
 from vrf_chain import ETHER, Stack, anvil_node, ensure_artifacts  # noqa: E402
+
+from agents.l1 import vrf  # noqa: E402
 
 
 def _calldata_gas(data: bytes) -> int:

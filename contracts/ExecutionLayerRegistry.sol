@@ -32,7 +32,7 @@ interface IAllowedTokenRegistry {
 ///
 ///         Weight rule. For each allowed token `t` with minimum `m_t`, an operator's
 ///         active stake `s_t` counts only if `s_t >= m_t`, and then contributes
-///         `min(s_t * 1e18 / m_t, 2^128 - 1)` (`s_t` above 2^128 - 1 counts as the cap):
+///         `min(min(s_t, 2^128 - 1) * 1e18 / m_t, 2^128 - 1)`:
 ///         stake measured in "minimum stakes", so tokens with different units and
 ///         values are comparable in the way the requester priced them. An operator is
 ///         eligible iff it is active and its weight is non-zero (it meets at least one
@@ -583,7 +583,9 @@ contract ExecutionLayerRegistry {
         for (uint256 t; t < tokens.length; ++t) {
             uint256 stake = SEQUENCER_REGISTRY.activeStake(op, tokens[t]);
             if (stake < mins[t]) continue;
-            uint256 part = stake > MAX_TOKEN_WEIGHT ? MAX_TOKEN_WEIGHT : (stake * WEIGHT_UNIT) / mins[t];
+            // stake <= 2^128 - 1 after clamping, so stake * 1e18 cannot overflow.
+            uint256 clamped = stake > MAX_TOKEN_WEIGHT ? MAX_TOKEN_WEIGHT : stake;
+            uint256 part = (clamped * WEIGHT_UNIT) / mins[t];
             w += part > MAX_TOKEN_WEIGHT ? MAX_TOKEN_WEIGHT : part;
         }
     }

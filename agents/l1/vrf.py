@@ -487,16 +487,14 @@ MAX_TOKEN_WEIGHT = (1 << 128) - 1
 
 
 def multi_token_weight(stakes: Sequence[int], min_stakes: Sequence[int]) -> int:
-    """Weight of an operator: sum over allowed tokens whose stake meets the minimum of
-    ``min(stake * 1e18 // minStake, 2**128 - 1)``. Zero means "not eligible"."""
+    """Weight of an operator: the sum, over allowed tokens whose stake meets the minimum,
+    of ``min(min(stake, 2**128 - 1) * 1e18 // minStake, 2**128 - 1)``. Zero means "not
+    eligible"."""
     total = 0
     for stake, minimum in zip(stakes, min_stakes, strict=True):
         if stake >= minimum:
-            if stake > MAX_TOKEN_WEIGHT:
-                part = MAX_TOKEN_WEIGHT
-            else:
-                part = min(stake * WEIGHT_UNIT // minimum, MAX_TOKEN_WEIGHT)
-            total += part
+            part = min(stake, MAX_TOKEN_WEIGHT) * WEIGHT_UNIT // minimum
+            total += min(part, MAX_TOKEN_WEIGHT)
     return total
 
 

@@ -536,6 +536,18 @@ contract ExecutionLayerRegistryTest is TestBase {
         vm.assertEq(elr.weightOf(id, c), 2e18);
     }
 
+    function test_select_weightClampsHugeStakes() public {
+        address whale = _operator(uint256(1) << 200, 0, 0);
+        ExecutionLayerRegistry.RequestParams memory p = _params(1, 1);
+        p.minStakes[0] = 1e30;
+        (uint256 id,) = elr.requestExecutionLayer(p);
+        // Stake clamped to 2^128 - 1 before scaling: (2^128 - 1) * 1e18 / 1e30.
+        vm.assertEq(elr.weightOf(id, whale), (uint256(type(uint128).max) * 1e18) / 1e30);
+        p.minStakes[0] = 1;
+        (id,) = elr.requestExecutionLayer(p);
+        vm.assertEq(elr.weightOf(id, whale), type(uint128).max); // per-token cap
+    }
+
     function test_select_notEnoughEligible() public {
         _operator(100 ether, 0, 0);
         _operator(100 ether, 0, 0);

@@ -120,6 +120,8 @@ def test_weight_rule_examples() -> None:
     assert vrf.multi_token_weight([50 * ETHER, 2000 * ETHER], mins) == 2 * 10**18
     assert vrf.multi_token_weight([99 * ETHER, 999 * ETHER], mins) == 0
     assert vrf.multi_token_weight([2**200, 0], [1, 1]) == vrf.MAX_TOKEN_WEIGHT
+    big = vrf.multi_token_weight([2**200, 0], [10**30, 1])
+    assert big == vrf.MAX_TOKEN_WEIGHT * 10**18 // 10**30
     assert vrf.selection_count(2, 5, 3) == 3
     assert vrf.selection_count(2, 5, 9) == 5
 
