@@ -138,6 +138,79 @@ def root_after_growth(root: bytes, old_leaf_count: int, new_leaf_count: int) -> 
     return root
 
 
+def _levels_of(leaves: Sequence[bytes]) -> list[list[bytes]]:
+    """All levels of the word tree over ``leaves``, padded to 2**depth (bottom first)."""
+    depth = tree_depth(len(leaves))
+    level = list(leaves) or [ZERO_WORD]
+    level += [ZERO_WORD] * ((1 << depth) - len(level))
+    levels = [level]
+    for _ in range(depth):
+        level = [keccak_256(level[i] + level[i + 1]).digest() for i in range(0, len(level), 2)]
+        levels.append(level)
+    return levels
+
+
+def range_proof_from_levels(
+    levels: Sequence[Sequence[bytes]], first: int, count: int
+) -> list[bytes]:
+    """Siblings proving the ``count`` contiguous leaves starting at ``first``.
+
+    Bottom-up, per level: the left neighbour if the known range starts at an odd index,
+    then the right neighbour if it ends (exclusive) at an odd index. At most 2 * depth.
+    """
+    if count < 1:
+        raise ValueError("a range proof covers at least one leaf")
+    lo, hi = first, first + count
+    proof: list[bytes] = []
+    for level in levels[:-1]:
+        if lo & 1:
+            proof.append(level[lo - 1])
+            lo -= 1
+        if hi & 1:
+            proof.append(level[hi])
+            hi += 1
+        lo >>= 1
+        hi >>= 1
+    return proof
+
+
+def range_proof(leaves: Sequence[bytes], first: int, count: int) -> list[bytes]:
+    """:func:`range_proof_from_levels` for a plain list of leaves."""
+    return range_proof_from_levels(_levels_of(leaves), first, count)
+
+
+def root_from_range(
+    leaf_count: int, first: int, leaves: Sequence[bytes], proof: Sequence[bytes]
+) -> bytes | None:
+    """Root implied by contiguous ``leaves`` at ``first`` and a :func:`range_proof`.
+
+    Returns ``None`` if the shape is wrong (range outside the tree, proof too short or
+    too long). The caller compares the result with the committed root.
+    """
+    depth = tree_depth(leaf_count)
+    lo, hi = first, first + len(leaves)
+    if not leaves or hi > (1 << depth):
+        return None
+    nodes = list(leaves)
+    items = iter(proof)
+    try:
+        for _ in range(depth):
+            if lo & 1:
+                nodes.insert(0, next(items))
+                lo -= 1
+            if hi & 1:
+                nodes.append(next(items))
+                hi += 1
+            nodes = [keccak_256(nodes[i] + nodes[i + 1]).digest() for i in range(0, len(nodes), 2)]
+            lo >>= 1
+            hi >>= 1
+    except StopIteration:
+        return None
+    if next(items, None) is not None:
+        return None
+    return nodes[0]
+
+
 @dataclass(slots=True)
 class MemoryTree:
     """Incremental word tree over EVM memory, committed as ``(size_words, root)``.
@@ -206,6 +279,10 @@ class MemoryTree:
             proof.append(self.levels[k][index ^ 1])
             index >>= 1
         return proof
+
+    def prove_range(self, first: int, count: int) -> list[bytes]:
+        """Range proof of ``count`` words starting at word ``first``."""
+        return range_proof_from_levels(self.levels, first, count)
 
     def snapshot(self) -> MemoryTree:
         """A frozen copy (for MCOPY sources and the return data of finished frames)."""
@@ -511,17 +588,15 @@ def keccak_in_blocks(data: bytes) -> tuple[bytes, list[bytes]]:
 # ================================================================ logs and sets
 
 
-def log_entry_hash(
-    address: bytes, topics: Sequence[int], data_hash: bytes, data_size: int
-) -> bytes:
-    """keccak(address word || topic count || topics || data size || keccak(data))."""
-    return hash_words(
-        address_word(address),
-        u256(len(topics)),
-        *(u256(t) for t in topics),
-        u256(data_size),
-        data_hash,
-    )
+def log_header_hash(address: bytes, topics: Sequence[int]) -> bytes:
+    """keccak(address word || topic count || topics): the part of a log known up front."""
+    return hash_words(address_word(address), u256(len(topics)), *(u256(t) for t in topics))
+
+
+def log_entry_hash(header_hash: bytes, data_size: int, data_hash: bytes) -> bytes:
+    """keccak(header hash || data size || keccak(data)), so long data can be hashed in
+    sponge sub-steps after the header is fixed."""
+    return keccak_256(header_hash + u256(data_size) + data_hash).digest()
 
 
 def logs_accumulate(accumulator: bytes, entry_hash: bytes) -> bytes:
@@ -711,7 +786,8 @@ class TxEnv:
     base_fee: int = 0
     blob_base_fee: int = 0
     block_hashes_root: bytes = ZERO_WORD
-    tx_hash: bytes = ZERO_WORD
+    trace_context: bytes = ZERO_WORD
+    tx_index: int = 0
 
     def encode(self) -> list[bytes]:
         return _encode(self)
@@ -750,13 +826,59 @@ class MachineState:
         return hash_words(*self.encode())
 
 
+# ================================================================ trace boundaries
+
+
+def tx_locator(trace_context: bytes, tx_index: int) -> bytes:
+    """keccak(trace context || tx index): names the transaction in boundary states."""
+    return keccak_256(trace_context + u256(tx_index)).digest()
+
+
+def trace_start_state(trace_context: bytes, tx_index: int, pre_tx_root: bytes) -> bytes:
+    """The machine hash before the first step of a transaction (ITraceBinding.traceStart)."""
+    return MachineState(
+        phase=PHASE_TX_START,
+        world_root=pre_tx_root,
+        tx_env_hash=tx_locator(trace_context, tx_index),
+        created_accounts=smt.EMPTY,
+    ).hash()
+
+
+def trace_end_state(trace_context: bytes, tx_index: int, post_tx_root: bytes) -> bytes:
+    """The absorbing final machine hash of a transaction (ITraceBinding.traceEnd)."""
+    return MachineState(
+        phase=PHASE_DONE,
+        world_root=post_tx_root,
+        tx_env_hash=tx_locator(trace_context, tx_index),
+        created_accounts=smt.EMPTY,
+    ).hash()
+
+
 # ================================================================ pending operations
 
 
-PENDING_COPY = 1
-PENDING_KECCAK = 2
-PENDING_CODE_BUILD = 3
-PENDING_RETURN_COPY = 4
+PENDING_NONE = 0
+PENDING_COPY_BYTES = 1
+PENDING_COPY_CODE = 2
+PENDING_KECCAK = 3
+PENDING_CODE_BUILD = 4
+PENDING_CALL = 5
+PENDING_EXIT = 6
+
+KECCAK_FOR_STACK = 0
+KECCAK_FOR_LOG = 1
+
+BUILD_FOR_CREATE = 0
+BUILD_FOR_CREATE2 = 1
+BUILD_FOR_DEPLOY = 2
+BUILD_FOR_TX_CREATE = 3
+
+EXIT_SUCCESS = 0
+EXIT_REVERT = 1
+EXIT_HALT = 2
+
+SINGLE_STEP_KECCAK_MAX_BYTES = 8 * KECCAK_RATE
+"""KECCAK256 / LOG data / CREATE2 init code up to this size are hashed in one step."""
 
 
 def copy_plan(dest_offset: int, length: int) -> list[tuple[int, int, int]]:
@@ -775,61 +897,92 @@ def copy_plan(dest_offset: int, length: int) -> list[tuple[int, int, int]]:
     return plan
 
 
-@dataclass(slots=True)
-class PendingCopy:
-    """State between sub-steps of *COPY, MCOPY and the copy of call output into memory."""
+class _Record:
+    """Mixin: a record is committed as keccak of its fields, each one 32-byte word."""
 
+    def encode(self) -> list[bytes]:
+        return _encode(self)
+
+    def hash(self) -> bytes:
+        return hash_words(*self.encode())
+
+
+@dataclass(slots=True)
+class PendingCopy(_Record):
+    """Between sub-steps of *COPY, MCOPY and the copy of call output into memory.
+
+    ``source`` is a word-tree view (kind ``PENDING_COPY_BYTES``) or, for CODECOPY and
+    EXTCODECOPY (kind ``PENDING_COPY_CODE``), ``(code_root, chunk count, 0, code_size)``.
+    Each sub-step writes the destination word holding ``dest_offset``.
+    """
+
+    kind: int
     source: ByteView
     source_pos: int
     dest_offset: int
     remaining: int
-    kind: int = PENDING_COPY
-
-    def hash(self) -> bytes:
-        return hash_words(
-            u256(self.kind),
-            *self.source.words(),
-            u256(self.source_pos),
-            u256(self.dest_offset),
-            u256(self.remaining),
-        )
 
 
 @dataclass(slots=True)
-class PendingKeccak:
-    """State between sub-steps of a KECCAK256 over more than one block of memory."""
+class PendingKeccak(_Record):
+    """Between sponge sub-steps over ``[offset, offset+remaining)`` of the frame's memory.
 
+    ``purpose`` says what the last sub-step does with the digest: push it
+    (KECCAK256) or append a log whose header hash is ``purpose_data`` (LOGn).
+    """
+
+    kind: int
+    purpose: int
     offset: int
     remaining: int
+    total_size: int
     sponge_commitment: bytes
-    kind: int = PENDING_KECCAK
-
-    def hash(self) -> bytes:
-        return hash_words(
-            u256(self.kind),
-            u256(self.offset),
-            u256(self.remaining),
-            self.sponge_commitment,
-        )
+    purpose_data: bytes
 
 
 @dataclass(slots=True)
-class PendingCodeBuild:
-    """State between sub-steps that chunk init code or deployed code (CREATE, RETURN)."""
+class PendingCodeBuild(_Record):
+    """Between sub-steps that hash and/or chunk code held in a view.
 
+    First ``hash_pos`` runs over the source in 136-byte blocks (only for CREATE2 and
+    DEPLOY, otherwise it starts at the end), then ``chunk_pos`` in 31-byte chunks while
+    ``push_carry`` tracks PUSH data running into the next chunk and
+    ``builder_commitment`` the :class:`MerkleBuilder` frontier. ``purpose_data``
+    commits the purpose-specific operands (see docs/commitment.md).
+    """
+
+    kind: int
+    purpose: int
     source: ByteView
-    source_pos: int
+    hash_pos: int
+    sponge_commitment: bytes
+    chunk_pos: int
     push_carry: int
     builder_commitment: bytes
-    sponge_commitment: bytes
-    kind: int = PENDING_CODE_BUILD
+    purpose_data: bytes
 
-    def hash(self) -> bytes:
-        return hash_words(
-            u256(self.kind),
-            *self.source.words(),
-            u256(self.source_pos),
-            u256(self.push_carry),
-            self.builder_commitment,
-            self.sponge_commitment,
-        )
+
+@dataclass(slots=True)
+class PendingCall(_Record):
+    """Between the CALL-family opcode step (gas, checks) and the frame-entry sub-step."""
+
+    kind: int
+    call_kind: int
+    gas: int
+    target: bytes
+    code_address: bytes
+    value: int
+    args_offset: int
+    args_size: int
+    return_offset: int
+    return_size: int
+
+
+@dataclass(slots=True)
+class PendingExit(_Record):
+    """A halted frame waiting for the frame-exit step (status and output region)."""
+
+    kind: int
+    status: int
+    output_offset: int
+    output_size: int

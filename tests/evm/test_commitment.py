@@ -216,10 +216,51 @@ def test_records_hash_their_word_encoding():
     context = c.FrameContext(caller=b"\x01" * 20, calldata=c.view_of_bytes(b"hello"))
     assert len(context.encode()) == 18
     assert len(c.TxContext().encode()) == 12
-    assert len(c.TxEnv().encode()) == 16
+    assert len(c.TxEnv().encode()) == 17
     assert len(c.MachineState().encode()) == 7
     snapshot = c.revert_snapshot(b"\x01" * 32, c.TxContext().hash())
     assert len(snapshot) == 32
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.integers(1, 70), st.data())
+def test_range_proofs_open_contiguous_words(size, data):
+    leaves = [keccak_256(bytes([i])).digest() for i in range(size)]
+    root = c.merkle_root(leaves)
+    first = data.draw(st.integers(0, size - 1))
+    count = data.draw(st.integers(1, size - first))
+    proof = c.range_proof(leaves, first, count)
+    assert len(proof) <= 2 * c.tree_depth(size)
+    assert c.root_from_range(size, first, leaves[first : first + count], proof) == root
+    tree = c.MemoryTree.from_bytes(b"".join(leaves))
+    assert tree.prove_range(first, count) == proof
+    tampered = list(leaves[first : first + count])
+    tampered[0] = b"\x00" * 32 if tampered[0] != b"\x00" * 32 else b"\x01" * 32
+    assert c.root_from_range(size, first, tampered, proof) != root
+    assert c.root_from_range(size, first, leaves[first : first + count], proof + [root]) is None
+
+
+def test_trace_boundaries_are_distinct_and_bind_the_root():
+    context = b"\x05" * 32
+    start = c.trace_start_state(context, 1, b"\x01" * 32)
+    assert start != c.trace_end_state(context, 1, b"\x01" * 32)
+    assert start != c.trace_start_state(context, 1, b"\x02" * 32)
+    assert start != c.trace_start_state(context, 2, b"\x01" * 32)
+
+
+def test_pending_records_commit_every_field():
+    record = c.PendingCall(
+        c.PENDING_CALL, c.CALL_KIND_CALL, 1, b"\x01" * 20, b"\x01" * 20, 0, 0, 0, 0, 0
+    )
+    assert len(record.encode()) == 10
+    assert (
+        record.hash()
+        != c.PendingCall(
+            c.PENDING_CALL, c.CALL_KIND_CALL, 2, b"\x01" * 20, b"\x01" * 20, 0, 0, 0, 0, 0
+        ).hash()
+    )
+    copy = c.PendingCopy(c.PENDING_COPY_BYTES, c.view_of_bytes(b"abc"), 0, 0, 3)
+    assert len(copy.encode()) == 8
 
 
 def test_golden_vectors_are_up_to_date():

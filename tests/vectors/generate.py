@@ -156,6 +156,15 @@ def word_tree_vectors() -> list[dict[str, Any]]:
                     for i in sorted({0, size // 2, size - 1})
                     if 0 <= i < size
                 ],
+                "rangeProofs": [
+                    {
+                        "first": first,
+                        "count": count,
+                        "siblings": [hx(x) for x in c.range_proof(leaves, first, count)],
+                    }
+                    for first, count in ((0, size), (1, 2), (size // 2, 3))
+                    if count >= 1 and first + count <= size
+                ],
             }
         )
     return out
@@ -229,7 +238,8 @@ def commitment_vectors() -> dict[str, Any]:
     log_address = pseudo("log-address", 0, 20)
     topics = [int.from_bytes(pseudo("topic", i), "big") for i in range(2)]
     log_data = pseudo("log-data", 0, 70)
-    entry = c.log_entry_hash(log_address, topics, c.keccak(log_data), len(log_data))
+    log_header = c.log_header_hash(log_address, topics)
+    entry = c.log_entry_hash(log_header, len(log_data), c.keccak(log_data))
 
     calldata = c.view_of_bytes(pseudo("calldata", 0, 68))
     context = c.FrameContext(
@@ -275,7 +285,8 @@ def commitment_vectors() -> dict[str, Any]:
         chain_id=424242,
         base_fee=5,
         blob_base_fee=1,
-        tx_hash=pseudo("tx", 0),
+        trace_context=pseudo("pack", 0),
+        tx_index=3,
     )
     suspended = c.frame_stack_push(c.ZERO_WORD, pseudo("parent-frame", 0))
     machine = c.MachineState(
@@ -287,9 +298,42 @@ def commitment_vectors() -> dict[str, Any]:
         frame_hash=frame.hash(),
         suspended_frames=suspended,
     )
-    pending_copy = c.PendingCopy(calldata, 4, 96, 64)
-    pending_keccak = c.PendingKeccak(0, 164, c.KeccakSponge().commitment())
-    pending_code = c.PendingCodeBuild(calldata, 31, 2, builder.commitment(), c.ZERO_WORD)
+    pending = {
+        "copy": c.PendingCopy(c.PENDING_COPY_BYTES, calldata, 4, 96, 64),
+        "keccak": c.PendingKeccak(
+            c.PENDING_KECCAK,
+            c.KECCAK_FOR_LOG,
+            0,
+            1500,
+            1500,
+            c.KeccakSponge().commitment(),
+            log_header,
+        ),
+        "codeBuild": c.PendingCodeBuild(
+            c.PENDING_CODE_BUILD,
+            c.BUILD_FOR_DEPLOY,
+            calldata,
+            68,
+            c.KeccakSponge().commitment(),
+            31,
+            2,
+            builder.commitment(),
+            c.ZERO_WORD,
+        ),
+        "call": c.PendingCall(
+            c.PENDING_CALL,
+            c.CALL_KIND_CALL,
+            50_000,
+            pseudo("callee", 0, 20),
+            pseudo("callee", 0, 20),
+            1,
+            0,
+            68,
+            0,
+            32,
+        ),
+        "exit": c.PendingExit(c.PENDING_EXIT, c.EXIT_REVERT, 0, 100),
+    }
 
     account = AccountRecord(
         nonce=1,
@@ -333,6 +377,7 @@ def commitment_vectors() -> dict[str, Any]:
             "address": hx(log_address),
             "topics": [word(t) for t in topics],
             "data": hx(log_data),
+            "headerHash": hx(log_header),
             "entryHash": hx(entry),
             "accumulatorAfterOne": hx(c.logs_accumulate(c.ZERO_WORD, entry)),
         },
@@ -361,9 +406,16 @@ def commitment_vectors() -> dict[str, Any]:
             "hash": hx(suspended),
         },
         "machineState": record_vector(machine),
-        "pendingCopy": {"hash": hx(pending_copy.hash())},
-        "pendingKeccak": {"hash": hx(pending_keccak.hash())},
-        "pendingCodeBuild": {"hash": hx(pending_code.hash())},
+        "pending": {name: record_vector(record) for name, record in pending.items()},
+        "traceBoundaries": {
+            "traceContext": hx(pseudo("pack", 0)),
+            "txIndex": 3,
+            "preTxRoot": hx(pseudo("world", 2)),
+            "postTxRoot": hx(pseudo("world", 3)),
+            "txLocator": hx(c.tx_locator(pseudo("pack", 0), 3)),
+            "startState": hx(c.trace_start_state(pseudo("pack", 0), 3, pseudo("world", 2))),
+            "endState": hx(c.trace_end_state(pseudo("pack", 0), 3, pseudo("world", 3))),
+        },
     }
 
 
