@@ -390,8 +390,9 @@ contract SequencerRegistry is ISequencerRegistry {
     /// @notice ETH was sent with an ERC-20 deposit.
     error UnexpectedEth();
 
-    /// @notice The deposit is too small to mint a single share at the pool's rate.
-    /// @param amount The amount received.
+    /// @notice A deposit (active pool) or a queued withdrawal (unbonding pool) is too small
+    ///         to mint a single share at the pool's rate.
+    /// @param amount The amount that would have been credited.
     error ZeroSharesMinted(uint256 amount);
 
     /// @notice The holder has fewer shares than requested (or none).
@@ -654,6 +655,8 @@ contract SequencerRegistry is ISequencerRegistry {
 
         Pool storage unbonding = _unbondingPools[operator][token];
         uint256 unbondingShares = _toShares(unbonding, amount);
+        // INVARIANT: the queued amount is represented by unbonding shares (never donated).
+        if (unbondingShares == 0) revert ZeroSharesMinted(amount);
         unbonding.shares += unbondingShares;
         unbonding.assets += amount;
 
