@@ -24,6 +24,14 @@ from pathlib import Path
 from agents.l1.anvil import PROJECT_ROOT
 
 DEFAULT_DEPLOYMENTS_PATH = PROJECT_ROOT / "deployments.json"
+#: Environment variable that overrides where the deployments file lives.
+DEPLOYMENTS_ENV = "ALTROLLUP_DEPLOYMENTS"
+
+
+def deployments_path() -> Path:
+    """``$ALTROLLUP_DEPLOYMENTS`` if set, else ``deployments.json`` at the project root."""
+    configured = os.environ.get(DEPLOYMENTS_ENV)
+    return Path(configured) if configured else DEFAULT_DEPLOYMENTS_PATH
 
 
 class DeploymentError(LookupError):
@@ -39,8 +47,9 @@ class Deployment:
     block: int
 
 
-def load_deployments(path: Path = DEFAULT_DEPLOYMENTS_PATH) -> dict[str, dict[str, Deployment]]:
+def load_deployments(path: Path | None = None) -> dict[str, dict[str, Deployment]]:
     """All deployments in ``path`` by chain id (as a string) and contract name."""
+    path = path or deployments_path()
     if not path.exists():
         return {}
     try:
@@ -64,21 +73,20 @@ def load_deployments(path: Path = DEFAULT_DEPLOYMENTS_PATH) -> dict[str, dict[st
     return result
 
 
-def get_deployment(chain_id: int, name: str, path: Path = DEFAULT_DEPLOYMENTS_PATH) -> Deployment:
+def get_deployment(chain_id: int, name: str, path: Path | None = None) -> Deployment:
     """The deployment of contract ``name`` on L1 chain ``chain_id``."""
-    chains = load_deployments(path)
-    contracts = chains.get(str(chain_id))
-    if contracts is None:
-        raise DeploymentError(f"nothing deployed on chain {chain_id} according to {path}")
+    path = path or deployments_path()
+    contracts = chain_deployments(chain_id, path)
     if name not in contracts:
         raise DeploymentError(f"{name} is not deployed on chain {chain_id} according to {path}")
     return contracts[name]
 
 
 def record_deployments(
-    chain_id: int, deployed: dict[str, Deployment], path: Path = DEFAULT_DEPLOYMENTS_PATH
+    chain_id: int, deployed: dict[str, Deployment], path: Path | None = None
 ) -> None:
     """Replace the entries of ``chain_id`` in ``path`` with ``deployed`` (atomically)."""
+    path = path or deployments_path()
     chains = load_deployments(path)
     chains[str(chain_id)] = dict(deployed)
     serializable = {
@@ -91,3 +99,14 @@ def record_deployments(
         json.dump(serializable, out, indent=2, sort_keys=True)
         out.write("\n")
     os.replace(temporary, path)
+
+
+def chain_deployments(chain_id: int, path: Path | None = None) -> dict[str, Deployment]:
+    """Every contract deployed on L1 chain ``chain_id``; an error if there is none."""
+    path = path or deployments_path()
+    contracts = load_deployments(path).get(str(chain_id))
+    if not contracts:
+        raise DeploymentError(
+            f"nothing deployed on chain {chain_id} according to {path}: run the deploy script"
+        )
+    return contracts
