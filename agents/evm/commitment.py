@@ -864,6 +864,8 @@ PENDING_KECCAK = 3
 PENDING_CODE_BUILD = 4
 PENDING_CALL = 5
 PENDING_EXIT = 6
+PENDING_CREATE = 7
+PENDING_SELFDESTRUCT = 8
 
 KECCAK_FOR_STACK = 0
 KECCAK_FOR_LOG = 1
@@ -976,6 +978,27 @@ class PendingCall(_Record):
     args_size: int
     return_offset: int
     return_size: int
+
+
+@dataclass(slots=True)
+class PendingCreate(_Record):
+    """Between the last init-code build sub-step and the create frame's entry sub-step."""
+
+    kind: int
+    call_kind: int
+    gas: int
+    new_address: bytes
+    value: int
+    init_code_root: bytes
+    init_code_size: int
+
+
+@dataclass(slots=True)
+class PendingSelfdestruct(_Record):
+    """Between SELFDESTRUCT's gas step and its transfer-and-mark sub-step."""
+
+    kind: int
+    beneficiary: bytes
 
 
 @dataclass(slots=True)

@@ -333,6 +333,16 @@ def commitment_vectors() -> dict[str, Any]:
             32,
         ),
         "exit": c.PendingExit(c.PENDING_EXIT, c.EXIT_REVERT, 0, 100),
+        "create": c.PendingCreate(
+            c.PENDING_CREATE,
+            c.CALL_KIND_CREATE2,
+            60_000,
+            pseudo("created", 0, 20),
+            5,
+            c.code_root(code),
+            len(code),
+        ),
+        "selfdestruct": c.PendingSelfdestruct(c.PENDING_SELFDESTRUCT, pseudo("beneficiary", 0, 20)),
     }
 
     account = AccountRecord(
