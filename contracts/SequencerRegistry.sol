@@ -556,6 +556,8 @@ contract SequencerRegistry is ISequencerRegistry {
             _operatorList.push(msg.sender);
         }
         op.active = true;
+        // Timestamps fit in 64 bits for the next ~5e11 years.
+        // forge-lint: disable-next-line(unsafe-typecast)
         op.registeredAt = uint64(block.timestamp);
         op.endpoint = endpoint;
         op.signingKey = signingKey;
@@ -660,6 +662,7 @@ contract SequencerRegistry is ISequencerRegistry {
         unbonding.shares += unbondingShares;
         unbonding.assets += amount;
 
+        // Fits in 64 bits: a timestamp plus at most MAX_UNBONDING_DELAY.
         uint256 claimableAt = block.timestamp + unbondingDelay;
         id = _withdrawals.length;
         _withdrawals.push(
@@ -667,6 +670,7 @@ contract SequencerRegistry is ISequencerRegistry {
                 account: msg.sender,
                 operator: operator,
                 token: token,
+                // forge-lint: disable-next-line(unsafe-typecast)
                 claimableAt: uint64(claimableAt),
                 generation: unbonding.generation,
                 claimed: false,

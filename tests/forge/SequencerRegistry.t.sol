@@ -109,7 +109,7 @@ contract SequencerRegistryTest is SequencerRegistryFixture {
     //                 CONSTRUCTOR AND OWNERSHIP                  //
     ////////////////////////////////////////////////////////////////
 
-    function test_constructor_setsConfig() public {
+    function test_constructor_setsConfig() public view {
         vm.assertEq(registry.owner(), gov);
         vm.assertEq(registry.pendingOwner(), address(0));
         vm.assertEq(registry.unbondingDelay(), DELAY);
