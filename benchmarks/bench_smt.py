@@ -77,12 +77,16 @@ def bench_tree(size: int, rounds: int, rnd: random.Random) -> None:
     )
 
 
-def bench_store(holders: int, transfers: int, applies_per_write: int, rnd: random.Random) -> None:
+def bench_store(
+    holders: int, transfers: int, applies_per_write: int, keep_all: bool, rnd: random.Random
+) -> None:
     token = b"\x70" * 20
     coinbase = b"\xc0" * 20
     senders = [rnd.randbytes(20) for _ in range(holders)]
     with tempfile.TemporaryDirectory() as directory:
-        store = MerkleStore(directory, applies_per_write=applies_per_write)
+        store = MerkleStore(
+            directory, applies_per_write=applies_per_write, keep_intermediate_roots=keep_all
+        )
         genesis = StateDiff(accounts={a: Account(0, 10**20) for a in senders})
         genesis.accounts[token] = Account(1, 0, b"\x11" * 32)
         genesis.codes[b"\x11" * 32] = b"\x00"
@@ -92,6 +96,7 @@ def bench_store(holders: int, transfers: int, applies_per_write: int, rnd: rando
         genesis_time = time.perf_counter() - t0
         nonces = dict.fromkeys(senders, 0)
         t0 = time.perf_counter()
+        cpu0 = time.process_time()
         for i in range(transfers):
             sender, receiver = rnd.choice(senders), rnd.choice(senders)
             nonces[sender] += 1
@@ -111,10 +116,13 @@ def bench_store(holders: int, transfers: int, applies_per_write: int, rnd: rando
             )
         store.flush()
         elapsed = time.perf_counter() - t0
+        cpu = time.process_time() - cpu0
         store.close()
+    roots = "every root kept" if keep_all else "head-only writes"
     print(
-        f"  MerkleStore, {holders:,} holders, applies_per_write={applies_per_write:<3}: "
-        f"{rate(transfers, elapsed)} transfer applies (genesis {genesis_time:.1f}s)"
+        f"  {holders:,} holders, applies_per_write={applies_per_write:<3} {roots:<16}: "
+        f"{rate(transfers, elapsed)} wall, {rate(transfers, cpu)} cpu "
+        f"(genesis {genesis_time:.1f}s)"
     )
 
 
@@ -155,8 +163,8 @@ def main() -> None:
     for size in (int(s) for s in args.sizes.split(",")):
         bench_tree(size, args.rounds, rnd)
     print("\n== LMDB store (ERC-20 transfer diffs: 2 slots, sender, coinbase)")
-    for per_write in (1, 64):
-        bench_store(100_000, args.transfers, per_write, rnd)
+    for per_write, keep_all in ((1, True), (64, True), (64, False), (512, False)):
+        bench_store(100_000, args.transfers, per_write, keep_all, rnd)
     print("\n== per-step commitment primitives")
     bench_steps(args.rounds * 10, rnd)
 

@@ -96,7 +96,8 @@ class SmtProof:
         return out
 
     def size_bytes(self) -> int:
-        """Size of the proof in the compact ABI encoding of docs/commitment.md."""
+        """Payload bytes: a depth byte, the bitmap, the siblings, the optional terminal
+        leaf and sibling preimage (ABI encoding adds offsets and padding on top)."""
         size = 1 + 32 + 32 * len(self.siblings)
         if self.terminal_leaf is not None:
             size += 64

@@ -241,3 +241,25 @@ def test_cold_reads_between_group_writes_do_not_lose_nodes(tmp_path):
         assert store.state_root() == root
         assert store.get_storage(second, 5) == 5
         assert store.get_storage(first, 1) == 1
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.lists(diffs, min_size=1, max_size=8), st.integers(1, 4))
+def test_head_only_persistence_reopens_at_the_last_written_root(diff_list, per_write):
+    with tempfile.TemporaryDirectory() as directory:
+        model = Model()
+        with MerkleStore(
+            directory, applies_per_write=per_write, keep_intermediate_roots=False
+        ) as store:
+            for diff in diff_list:
+                diff.codes = all_codes()
+                model.apply(diff)
+                assert store.apply(diff) == model.root()
+        with MerkleStore(directory) as reopened:
+            assert reopened.state_root() == model.root()
+            for address in ADDRESSES:
+                proof = reopened.get_proof(address, [0, 1, 2, 3, 4, 5])
+                assert verify_account_proof(model.root(), proof.account)
+                assert reopened.get_account(address) == model.accounts.get(address)
+                for slot, value in model.storage.get(address, {}).items():
+                    assert reopened.get_storage(address, slot) == value
