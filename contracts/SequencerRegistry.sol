@@ -362,6 +362,11 @@ contract SequencerRegistry is ISequencerRegistry {
     /// @param operator The address.
     error UnknownOperator(address operator);
 
+    /// @notice `operatorAt` was asked for an index past the end of the operator list.
+    /// @param index The requested index.
+    /// @param count The number of operators.
+    error OperatorIndexOutOfBounds(uint256 index, uint256 count);
+
     /// @notice The operator is not currently registered.
     /// @param operator The operator.
     error OperatorNotActive(address operator);
@@ -753,6 +758,8 @@ contract SequencerRegistry is ISequencerRegistry {
 
     /// @inheritdoc ISequencerRegistry
     function operatorAt(uint256 index) external view returns (address) {
+        // INVARIANT: the index is within the operator list.
+        if (index >= _operatorList.length) revert OperatorIndexOutOfBounds(index, _operatorList.length);
         return _operatorList[index];
     }
 

@@ -492,8 +492,8 @@ contract SequencerRegistryTest is SequencerRegistryFixture {
         vm.assertFalse(registry.isActiveOperator(op1));
     }
 
-    function test_operatorAt_outOfRangePanics() public {
-        vm.expectRevert(abi.encodeWithSignature("Panic(uint256)", 0x32));
+    function test_operatorAt_revertsOutOfBounds() public {
+        vm.expectRevert(abi.encodeWithSelector(SequencerRegistry.OperatorIndexOutOfBounds.selector, 2, 2));
         registry.operatorAt(2);
     }
 
