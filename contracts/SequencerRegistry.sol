@@ -55,6 +55,13 @@ import {Secp256k1PublicKey} from "./lib/Secp256k1PublicKey.sol";
 ///      withdraw, and the remaining stake stays slashable; a deregistered operator accepts
 ///      no new stake. A deregistered operator may register again.
 ///
+///      Tokens: transfers go through SafeTransferLib (USDT-style tokens returning nothing
+///      work; tokens returning `false` are treated as failures). Deposits credit the
+///      balance delta actually received, so fee-on-transfer tokens are accounted correctly
+///      (payouts send the accounted amount; the recipient bears any outgoing fee).
+///      Rebasing tokens, and tokens that debit the sender more than `amount`, are not
+///      supported: governance must not allow them.
+///
 ///      Reentrancy: every state-changing external function that moves funds is guarded by
 ///      a transient-storage lock; all other state changes happen before external calls,
 ///      except the pull of ERC-20 stake, whose received amount (balance delta, for
