@@ -207,12 +207,16 @@ class StateView:
 
 
 class MerkleStore:
-    """The persistent world state; ``path`` is an LMDB directory (created if missing)."""
+    """The persistent world state; ``path`` is an LMDB directory (created if missing).
+
+    ``map_size`` is the initial LMDB map (the data file is a sparse file of that size);
+    it doubles whenever a write does not fit.
+    """
 
     def __init__(
         self,
         path: str | os.PathLike[str],
-        map_size: int = 1 << 36,
+        map_size: int = 1 << 30,
         max_cached_nodes: int = 2_000_000,
         sync_every_apply: bool = False,
         applies_per_write: int = 1,
@@ -267,14 +271,21 @@ class MerkleStore:
         new_nodes = dict(self.nodes.newest(self.nodes.unwritten_count))
         if not self._keep_intermediate_roots:
             new_nodes = self._reachable_new_nodes(new_nodes)
-        with self._env.begin(write=True) as txn:
-            txn.cursor(db=self._nodes_db).putmulti(sorted(new_nodes.items()))
-            for code_hash, code in self._unwritten_codes.items():
-                txn.put(code_hash, code, db=self._code_db)
-            for code_hash, (root, size) in self._unwritten_code_roots.items():
-                txn.put(code_hash, root + size.to_bytes(32, "big"), db=self._code_root_db)
-            txn.put(HEAD_KEY, self._root, db=self._meta_db)
-            txn.put(APPLIED_KEY, self.applied_count.to_bytes(8, "big"), db=self._meta_db)
+        items = sorted(new_nodes.items())
+        while True:
+            try:
+                with self._env.begin(write=True) as txn:
+                    txn.cursor(db=self._nodes_db).putmulti(items)
+                    for code_hash, code in self._unwritten_codes.items():
+                        txn.put(code_hash, code, db=self._code_db)
+                    for code_hash, (root, size) in self._unwritten_code_roots.items():
+                        txn.put(code_hash, root + size.to_bytes(32, "big"), db=self._code_root_db)
+                    txn.put(HEAD_KEY, self._root, db=self._meta_db)
+                    txn.put(APPLIED_KEY, self.applied_count.to_bytes(8, "big"), db=self._meta_db)
+                break
+            except lmdb.MapFullError:
+                # The aborted transaction left nothing behind: grow the map and retry.
+                self._env.set_mapsize(self._env.info()["map_size"] * 2)
         self.nodes.mark_written()
         self._unwritten_codes = {}
         self._unwritten_code_roots = {}

@@ -263,3 +263,12 @@ def test_head_only_persistence_reopens_at_the_last_written_root(diff_list, per_w
                 assert reopened.get_account(address) == model.accounts.get(address)
                 for slot, value in model.storage.get(address, {}).items():
                     assert reopened.get_storage(address, slot) == value
+
+
+def test_map_grows_when_full(tmp_path):
+    with MerkleStore(tmp_path, map_size=1 << 16) as store:
+        diff = StateDiff(storage={ADDRESSES[5]: {i: i + 1 for i in range(3000)}})
+        root = store.apply(diff)
+    with MerkleStore(tmp_path, map_size=1 << 16) as reopened:
+        assert reopened.state_root() == root
+        assert reopened.get_storage(ADDRESSES[5], 2999) == 3000
