@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from itertools import islice
 from pathlib import Path
 from typing import Any
 
@@ -166,8 +167,7 @@ class _NodeCache(dict[bytes, bytes]):
 
     def newest(self, count: int) -> list[tuple[bytes, bytes]]:
         """The ``count`` most recently inserted entries."""
-        items = reversed(self.items())
-        return [next(items) for _ in range(count)]
+        return list(islice(reversed(self.items()), count))
 
     def forget_newest(self, count: int) -> None:
         for node_hash, _ in self.newest(count):
@@ -299,18 +299,21 @@ class MerkleStore:
         """
         reachable: dict[bytes, bytes] = {}
         pending = [self._root]
+        pop, push, lookup = pending.pop, pending.append, new_nodes.get
         while pending:
-            node = pending.pop()
-            preimage = new_nodes.get(node)
+            node = pop()
+            preimage = lookup(node)
             if preimage is None or node in reachable:
                 continue
             reachable[node] = preimage
-            if len(preimage) == smt.INTERNAL_PREIMAGE_LENGTH:
-                pending += (preimage[:32], preimage[32:])
-            elif len(preimage) == smt.LEAF_PREIMAGE_LENGTH:
-                pending.append(preimage[33:])  # an account leaf's value is a record hash
-            elif len(preimage) == ACCOUNT_RECORD_LENGTH:
-                pending.append(preimage[64:96])  # the storage root
+            size = len(preimage)
+            if size == 64:
+                push(preimage[:32])
+                push(preimage[32:])
+            elif size == 65:
+                push(preimage[33:])  # an account leaf's value is a record hash
+            elif size == ACCOUNT_RECORD_LENGTH:
+                push(preimage[64:96])  # the storage root
         for node in new_nodes:
             if node not in reachable:
                 del self.nodes[node]
