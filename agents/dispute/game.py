@@ -137,11 +137,14 @@ class GameState:
     moves: int
     disputed_tx: int
     tx_index: int
+    tx_count: int
     lo: int
     hi: int
     lo_hash: bytes
     hi_hash: bytes
     mid_hash: bytes
+    tx_roots_commitment: bytes
+    trace_context: bytes
 
     @property
     def mid_position(self) -> int:
@@ -218,11 +221,14 @@ def game_from_tuple(game_id: int, raw: Any) -> GameState:
         moves,
         disputed_tx,
         tx_index,
+        tx_count,
         lo,
         hi,
         lo_hash,
         hi_hash,
         mid_hash,
+        tx_roots_commitment,
+        trace_context,
     ) = raw
     return GameState(
         game_id=game_id,
@@ -242,11 +248,14 @@ def game_from_tuple(game_id: int, raw: Any) -> GameState:
         moves=int(moves),
         disputed_tx=int(disputed_tx),
         tx_index=int(tx_index),
+        tx_count=int(tx_count),
         lo=int(lo),
         hi=int(hi),
         lo_hash=bytes(lo_hash),
         hi_hash=bytes(hi_hash),
         mid_hash=bytes(mid_hash),
+        tx_roots_commitment=bytes(tx_roots_commitment),
+        trace_context=bytes(trace_context),
     )
 
 

@@ -109,11 +109,14 @@ class GameModel:
             moves=self.moves,
             disputed_tx=self.disputed_tx,
             tx_index=self.tx_index,
+            tx_count=self.tx_count,
             lo=self.lo,
             hi=self.hi,
             lo_hash=self.lo_hash,
             hi_hash=self.hi_hash,
             mid_hash=self.mid_hash,
+            tx_roots_commitment=self.commitment,
+            trace_context=ZERO_HASH,
         )
 
     def apply(self, player: Player, move: Answer | SubmitStep | ResolveTimeout) -> None:

@@ -29,9 +29,9 @@ from agents.l1.client import L1Client
 
 LOG = logging.getLogger("altrollup.dispute")
 
-#: Headroom over the node's gas estimate. A move's gas depends on the block it lands in
-#: (clock bookkeeping and SSTORE refunds change with the timestamp), and an estimate
-#: taken one second earlier has been seen to fall 2,800 gas short on anvil.
+#: Headroom over the node's gas estimate: on anvil a move whose estimate was taken
+#: against the previous block was seen to run out of gas (limit = estimate = used), so
+#: moves are sent with 25% + 25,000 gas on top of the estimate.
 GAS_HEADROOM_NUMERATOR = 5
 GAS_HEADROOM_DENOMINATOR = 4
 GAS_HEADROOM_FLAT = 25_000

@@ -338,7 +338,9 @@ contract DisputeGame {
     ///         `CHALLENGER_BOND`, and claim the first midpoint.
     /// @dev The segment starts as [0, disputedTx] at the transaction level (or, when
     ///      `disputedTx == 1`, directly as the first transaction's trace), with the
-    ///      claim's pre-state agreed and the defender claiming r_`disputedTx`.
+    ///      claim's pre-state agreed and the defender claiming r_`disputedTx`. The claim's
+    ///      commitment, transaction count and trace context are copied into the game, so
+    ///      moves never call the claim source and later changes there cannot alter a game.
     /// @param claimId The claim.
     /// @param disputedTx The 1-based index j of the disputed root.
     /// @param disputedRoot The committed root r_j.
@@ -387,6 +389,9 @@ contract DisputeGame {
         game.level = Level.Transactions;
         game.hiClaimant = Player.Defender;
         game.disputedTx = uint64(disputedTx);
+        game.txCount = claim.txCount;
+        game.txRootsCommitment = claim.txRootsCommitment;
+        game.traceContext = claim.traceContext;
         game.hi = uint128(disputedTx);
         game.loHash = claim.preStateRoot;
         game.hiHash = disputedRoot;
@@ -396,8 +401,8 @@ contract DisputeGame {
         escrowedBonds += CHALLENGER_BOND;
         emit GameCreated(gameId, claimId, msg.sender, claim.defender, disputedTx, disputedRoot, CHALLENGER_BOND);
 
-        if (disputedTx == 1) _isolateTransaction(gameId, game, claim.traceContext);
-        _claimMidpoint(gameId, game, Player.Challenger, midHash, claim, _emptyProof());
+        if (disputedTx == 1) _isolateTransaction(gameId, game);
+        _claimMidpoint(gameId, game, Player.Challenger, midHash, _emptyProof());
         game.turn = Player.Defender;
         game.lastMoveAt = uint64(block.timestamp);
         game.moves = 1;
@@ -433,11 +438,8 @@ contract DisputeGame {
         game.midHash = bytes32(0);
         emit Bisected(gameId, msg.sender, game.level, agree, game.lo, game.hi);
 
-        DisputedClaim memory claim = CLAIMS.disputedClaim(game.claimId);
-        if (game.level == Level.Transactions && game.hi - game.lo == 1) {
-            _isolateTransaction(gameId, game, claim.traceContext);
-        }
-        _claimMidpoint(gameId, game, mover, nextMidHash, claim, midRootProof);
+        if (game.level == Level.Transactions && game.hi - game.lo == 1) _isolateTransaction(gameId, game);
+        _claimMidpoint(gameId, game, mover, nextMidHash, midRootProof);
         game.turn = _opponent(mover);
         game.lastMoveAt = uint64(block.timestamp);
         game.moves += 1;
@@ -453,8 +455,7 @@ contract DisputeGame {
         // INVARIANT: the VM runs exactly one step, at the end of the bisection.
         if (game.level != Level.Steps || game.midPending || game.hi - game.lo != 1) revert NotAwaitingStep(gameId);
         _requireClockRunning(game);
-        bytes32 context = CLAIMS.disputedClaim(game.claimId).traceContext;
-        bytes32 postState = STEP_VERIFIER.step(context, game.txIndex, game.lo, game.loHash, proof);
+        bytes32 postState = STEP_VERIFIER.step(game.traceContext, game.txIndex, game.lo, game.loHash, proof);
         emit StepProven(gameId, msg.sender, game.lo, game.loHash, postState, game.hiHash);
         Player winner = postState == game.hiHash ? game.hiClaimant : _opponent(game.hiClaimant);
         game.moves += 1;
@@ -576,7 +577,8 @@ contract DisputeGame {
     }
 
     /// @dev Switch the game from the transaction level to transaction `hi`'s trace.
-    function _isolateTransaction(uint256 gameId, Game storage game, bytes32 context) internal {
+    function _isolateTransaction(uint256 gameId, Game storage game) internal {
+        bytes32 context = game.traceContext;
         uint256 txIndex = game.hi;
         bytes32 preTxRoot = game.loHash;
         bytes32 postTxRoot = game.hiHash;
@@ -598,7 +600,6 @@ contract DisputeGame {
         Game storage game,
         Player player,
         bytes32 midHash,
-        DisputedClaim memory claim,
         bytes32[] calldata rootProof
     ) internal {
         if (game.hi - game.lo == 1) {
@@ -613,7 +614,7 @@ contract DisputeGame {
         uint256 position = game.lo + (game.hi - game.lo) / 2;
         if (game.level == Level.Transactions && player == Player.Defender) {
             // INVARIANT: at the transaction level the defender claims its committed roots.
-            if (!TxRootsMerkle.verify(claim.txRootsCommitment, claim.txCount, position - 1, midHash, rootProof)) {
+            if (!TxRootsMerkle.verify(game.txRootsCommitment, game.txCount, position - 1, midHash, rootProof)) {
                 revert InvalidTxRootProof(position, midHash);
             }
         } else if (rootProof.length != 0) {

@@ -44,7 +44,7 @@ def env(l1: L1Client, funded_keys: list[str]) -> DisputeEnv:
 
 
 @settings(
-    max_examples=45,
+    max_examples=80,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
 )

@@ -62,11 +62,14 @@ def _state(**overrides: object) -> GameState:
         moves=1,
         disputed_tx=4,
         tx_index=0,
+        tx_count=4,
         lo=0,
         hi=4,
         lo_hash=ZERO_HASH,
         hi_hash=ZERO_HASH,
         mid_hash=ZERO_HASH,
+        tx_roots_commitment=ZERO_HASH,
+        trace_context=ZERO_HASH,
     )
     return replace(base, **overrides)  # type: ignore[arg-type]
 

@@ -57,11 +57,14 @@ enum Resolution {
 /// @custom:field moves Number of transactions that advanced the game (creation included).
 /// @custom:field disputedTx The transaction index the challenger opened against.
 /// @custom:field txIndex The isolated transaction once `level == Steps` (else 0).
+/// @custom:field txCount The claim's transaction count (snapshot at creation).
 /// @custom:field lo Lower end of the segment.
 /// @custom:field hi Upper end of the segment.
 /// @custom:field loHash Agreed state at `lo`.
 /// @custom:field hiHash Disputed state at `hi`.
 /// @custom:field midHash Pending midpoint claim.
+/// @custom:field txRootsCommitment The claim's per-tx roots commitment (snapshot).
+/// @custom:field traceContext The claim's trace context (snapshot).
 struct Game {
     bytes32 claimId;
     address challenger;
@@ -79,11 +82,14 @@ struct Game {
     uint32 moves;
     uint64 disputedTx;
     uint64 txIndex;
+    uint64 txCount;
     uint128 lo;
     uint128 hi;
     bytes32 loHash;
     bytes32 hiHash;
     bytes32 midHash;
+    bytes32 txRootsCommitment;
+    bytes32 traceContext;
 }
 
 /// @notice Per-claim bookkeeping the Rollup reads.
