@@ -271,3 +271,82 @@ def test_golden_vectors_are_up_to_date():
     assert result.returncode == 0, result.stdout + result.stderr
     for name in ("smt.json", "commitment.json"):
         json.loads((REPO / "tests" / "vectors" / name).read_text())
+
+
+# ------------------------------------------------------------------ worked example
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.dictionaries(st.integers(0, 50), st.integers(1, 2**256 - 1), max_size=12),
+    st.integers(0, 50),
+    st.integers(0, 2**256 - 1),
+)
+def test_sstore_step_from_proofs_matches_direct_recomputation(slots, key, new_value):
+    """docs/commitment.md section 8: the post-state from proofs equals a full rebuild."""
+    from agents.evm import smt
+    from agents.evm.store import AccountRecord, storage_key
+
+    contract, other = b"\xaa" * 20, b"\xbb" * 20
+    nodes: dict[bytes, bytes] = {}
+
+    def word_or_none(value: int) -> bytes | None:
+        return None if value == 0 else value.to_bytes(32, "big")
+
+    def world_of(storage: dict[int, int]) -> tuple[bytes, AccountRecord]:
+        storage_root = smt.update(
+            nodes, smt.EMPTY, {storage_key(k): word_or_none(v) for k, v in storage.items()}
+        )
+        record = AccountRecord(1, 10, storage_root)
+        other_record = AccountRecord(5, 99)
+        root = smt.update(
+            nodes,
+            smt.EMPTY,
+            {contract: record.leaf_value(), other: other_record.leaf_value()},
+        )
+        return root, record
+
+    world_root, record = world_of(slots)
+    stack = c.StackCommitment()
+    stack.push_many([123, new_value, key])  # SSTORE pops key (top) then value
+    tx_context = c.TxContext(refund=0)
+    frame = c.Frame(pc=0, gas=100_000, stack_hash=stack.root, stack_size=stack.size)
+
+    # --- proofs the honest party supplies
+    account_proof = smt.prove(nodes, world_root, contract)
+    storage_proof = smt.prove(nodes, record.storage_root, storage_key(key))
+    warm_proof = smt.prove(nodes, tx_context.warm_slots, c.slot_key(contract, key))
+    below = stack.hash_below_top(2)
+
+    # --- what the on-chain prover does
+    assert c.stack_push_hash(c.stack_push_hash(below, new_value), key) == frame.stack_hash
+    assert smt.verify_proof(world_root, contract, record.leaf_value(), account_proof)
+    current = slots.get(key, 0)
+    assert smt.verify_proof(
+        record.storage_root, storage_key(key), word_or_none(current), storage_proof
+    )
+    warm_slots = smt.root_after_update_from_proof(
+        tx_context.warm_slots, c.slot_key(contract, key), None, c.u256(current), warm_proof
+    )
+    storage_root = smt.root_after_update_from_proof(
+        record.storage_root,
+        storage_key(key),
+        word_or_none(current),
+        word_or_none(new_value),
+        storage_proof,
+    )
+    new_record = AccountRecord(
+        record.nonce, record.balance, storage_root, record.code_hash, record.code_root, 0
+    )
+    new_world = smt.root_after_update_from_proof(
+        world_root, contract, record.leaf_value(), new_record.leaf_value(), account_proof
+    )
+
+    # --- the same post-state computed from scratch
+    expected_slots = dict(slots)
+    expected_slots[key] = new_value
+    expected_world, expected_record = world_of(expected_slots)
+    assert new_world == expected_world
+    assert storage_root == expected_record.storage_root
+    assert warm_slots == smt.root_of({c.slot_key(contract, key): c.u256(current)})
+    assert below == c.stack_hash_of([123])
