@@ -218,6 +218,8 @@ def test_records_hash_their_word_encoding():
     assert len(c.TxContext().encode()) == 12
     assert len(c.TxEnv().encode()) == 17
     assert len(c.MachineState().encode()) == 7
+    machine = c.MachineState(phase=2, world_root=b"\x07" * 32, frame_hash=frame.hash())
+    assert machine.hash() == keccak_256(b"".join(machine.encode())).digest()
     snapshot = c.revert_snapshot(b"\x01" * 32, c.TxContext().hash())
     assert len(snapshot) == 32
 
