@@ -68,6 +68,8 @@ class CaseResult:
 def _int(value: str | int) -> int:
     if isinstance(value, int):
         return value
+    if ":bigint " in value:  # e.g. "0x:bigint 0x1000...": deliberately over 256 bits
+        value = value.split(":bigint ", 1)[1]
     return int(value, 16) if value.startswith(("0x", "0X")) else int(value)
 
 
