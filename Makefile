@@ -50,7 +50,7 @@ devnet: setup build
 
 test: setup build
 	forge test
-	$(BIN)/python -m pytest -n 2 $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n 2 --dist loadgroup $(PYTEST_ARGS)
 
 lint: setup
 	$(BIN)/ruff check agents tests scripts benchmarks

@@ -57,12 +57,14 @@ def _describe_revert(error: Exception) -> str:
     For reverting calls ape reports ``custom error 0x<selector>: <payload>`` with the
     ABI payload as raw characters; decode it with every compiled contract's errors.
     """
-    text = str(getattr(error, "message", "") or error)
-    raw = re.match(r"(?:execution reverted: )?custom error 0x([0-9a-fA-F]{8}):\s?(.*)", text, re.S)
-    if raw is not None:
-        payload = raw.group(2).encode("latin-1", errors="replace")
-        return str(decode_revert(bytes.fromhex(raw.group(1)) + payload))
-    return text or "no reason given"
+    texts = [str(getattr(error, "base_err", "") or ""), str(getattr(error, "message", "") or error)]
+    pattern = re.compile(r"(?:execution reverted: )?custom error 0x([0-9a-fA-F]{8}):\s?(.*)", re.S)
+    for text in texts:
+        raw = pattern.match(text)
+        if raw is not None:
+            payload = raw.group(2).encode("latin-1", errors="replace")
+            return str(decode_revert(bytes.fromhex(raw.group(1)) + payload))
+    return texts[1] or "no reason given"
 
 
 def account_option() -> Callable[[F], F]:
