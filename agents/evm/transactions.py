@@ -330,3 +330,41 @@ def intrinsic_gas(tx: Transaction) -> int:
     for _, keys in tx.access_list:
         cost += TX_ACCESS_LIST_ADDRESS_COST + TX_ACCESS_LIST_STORAGE_KEY_COST * len(keys)
     return cost
+
+
+def validate_static(tx: Transaction) -> int:
+    """State-independent validity checks; returns the intrinsic gas.
+
+    Raises :class:`~agents.evm.exceptions.IntrinsicGasTooLowError`,
+    :class:`~agents.evm.exceptions.NonceOverflowError`,
+    :class:`~agents.evm.exceptions.GasLimitExceededError` (not a 64-bit value),
+    :class:`~agents.evm.exceptions.InitCodeTooLargeError` (EIP-3860) or
+    :class:`~agents.evm.exceptions.InsufficientBalanceError` when gas * price does not
+    even fit 256 bits.
+    """
+    from agents.evm.exceptions import (
+        GasLimitExceededError,
+        InitCodeTooLargeError,
+        InsufficientBalanceError,
+        IntrinsicGasTooLowError,
+        NonceOverflowError,
+        PriorityFeeGreaterThanMaxFeeError,
+    )
+    from agents.evm.gas import MAX_INIT_CODE_SIZE
+
+    if tx.tx_type >= 2 and tx.max_priority_fee_per_gas > tx.max_fee_per_gas:
+        raise PriorityFeeGreaterThanMaxFeeError("max priority fee above max fee")
+
+    if tx.gas_limit >= 2**64:
+        raise GasLimitExceededError("gas limit does not fit 64 bits")
+    if tx.nonce >= 2**64 - 1:
+        raise NonceOverflowError("nonce must be below 2**64 - 1")
+    price = tx.gas_price if tx.tx_type < 2 else tx.max_fee_per_gas
+    if tx.gas_limit * price >= U256_LIMIT:
+        raise InsufficientBalanceError("gas limit * price overflows 256 bits")
+    if tx.to is None and len(tx.data) > MAX_INIT_CODE_SIZE:
+        raise InitCodeTooLargeError(f"init code of {len(tx.data)} bytes")
+    gas = intrinsic_gas(tx)
+    if gas > tx.gas_limit:
+        raise IntrinsicGasTooLowError(f"intrinsic gas {gas} > gas limit {tx.gas_limit}")
+    return gas
