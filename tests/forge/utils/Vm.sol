@@ -91,3 +91,9 @@ interface Vm {
     // Appended for the ExecutionLayerRegistry tests
     function setBlockhash(uint256 blockNumber, bytes32 blockHash) external;
 }
+
+/// @notice Cheatcodes appended for the DisputeGame gas benchmarks.
+interface VmDisputeBench {
+    /// @notice Marks the slots of an account and the account address as cold.
+    function cool(address target) external;
+}
