@@ -1,0 +1,1 @@
+"""The one-command devnet: an L1, the settlement contracts, and a requested rollup."""
