@@ -20,7 +20,7 @@ from eth_account.signers.local import LocalAccount
 from web3.contract import Contract
 from web3.exceptions import ContractCustomError, ContractLogicError, ContractPanicError
 from web3.logs import DISCARD
-from web3.types import TxParams, TxReceipt
+from web3.types import TxParams, TxReceipt, Wei
 
 from agents.dispute.game import GameConfig, GameState, Player, read_config, read_game
 from agents.dispute.solver import Answer, Move, OpenGame, ResolveTimeout, SubmitStep, solve
@@ -67,7 +67,7 @@ def transact_with_headroom(
     A call that would revert is handed to ``L1Client.transact``, which raises
     ``TransactionReverted`` with the decoded custom error.
     """
-    params: TxParams = {"from": account.address, "value": value}
+    params: TxParams = {"from": account.address, "value": Wei(value)}
     try:
         estimate = int(call.estimate_gas(params))
     except (ContractCustomError, ContractLogicError, ContractPanicError):

@@ -412,6 +412,7 @@ def simulate_scenario(scenario: DisputeScenario, max_rounds: int = 400) -> Model
         if state.phase.final:
             break
         decision = _decide(setup.strategies, state, config, 0)
+        moves: list[Move]
         if decision is None:
             player, moves = state.turn.opponent, [ResolveTimeout(state.game_id)]
         else:
