@@ -196,3 +196,15 @@ def test_responder_logs_one_json_line_per_action(
     for record in records:
         assert record["game"] == game_id
         assert record["tx"].startswith("0x") and record["gas"] > 0
+
+
+def test_docs_example_runs(env: DisputeEnv) -> None:
+    """The user-facing example in docs/dispute-game.md, with a restricted strategy set."""
+
+    @settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+    @given(dispute_scenarios(max_txs=32, max_step_depth=5, strategies=("stall", "midpoints")))
+    def run(scenario: DisputeScenario) -> None:
+        outcome = play_scenario(env, scenario)
+        assert outcome.honest_won and outcome.within_bound and outcome.accounting_balanced
+
+    run()

@@ -61,6 +61,14 @@ contract DisputeGameTest is DisputeGameBase {
         bytes32 startState,
         bytes32 endState
     );
+    event StepProven(
+        uint256 indexed gameId,
+        address indexed prover,
+        uint256 stepIndex,
+        bytes32 preState,
+        bytes32 postState,
+        bytes32 claimedPostState
+    );
     event GameResolved(uint256 indexed gameId, bytes32 indexed claimId, GameStatus status, Resolution resolution);
     event BondPaid(uint256 indexed gameId, address indexed recipient, uint256 amount);
     event ClaimDefeated(bytes32 indexed claimId, uint256 indexed gameId);
@@ -535,6 +543,31 @@ contract DisputeGameTest is DisputeGameBase {
         game.step(gameId, proof);
         vm.expectRevert(abi.encodeWithSelector(DisputeGame.GameNotInProgress.selector, gameId, GameStatus.ChallengerWon));
         game.resolveTimeout(gameId);
+    }
+
+    function test_step_emitsStepProven() public {
+        (uint256 gameId, Game memory g) = _toStep();
+        bytes memory proof = honestTrace.stepProof(g.txIndex, g.lo);
+        vm.expectEmit();
+        emit StepProven(gameId, challenger, g.lo, g.loHash, honestTrace.stepState(g.txIndex, g.lo + 1), g.hiHash);
+        vm.prank(challenger);
+        game.step(gameId, proof);
+        vm.assertEq(game.getGame(gameId).moves, g.moves + 1);
+        vm.assertFalse(game.getGame(gameId).midPending);
+    }
+
+    function test_lastMove_emitsBisectedWithoutMidpoint() public {
+        uint256 gameId = _toLastAnswer();
+        Game memory g = game.getGame(gameId);
+        address mover = g.turn == Player.Defender ? defender : challenger;
+        AlphabetTrace.Trace memory own = g.turn == Player.Defender ? lyingTrace : honestTrace;
+        (bool agree, bytes32 next, bytes32[] memory proof) = _moveFor(gameId, own, g.turn == Player.Defender);
+        vm.assertEq(next, bytes32(0));
+        uint256 mid = g.lo + 1;
+        vm.expectEmit();
+        emit Bisected(gameId, mover, Level.Steps, agree, agree ? mid : g.lo, agree ? g.hi : mid);
+        vm.prank(mover);
+        game.move(gameId, agree, next, proof);
     }
 
     function test_step_lyingChallengerLosesBond() public {
