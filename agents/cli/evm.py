@@ -46,7 +46,9 @@ def statetest(paths: tuple[Path, ...], quiet: bool) -> None:
         except StateTestFormatError as exc:
             raise AltrollupError(f"bad state test file: {exc}") from None
         except (KeyError, TypeError, ValueError) as exc:
-            raise AltrollupError(f"bad state test file {file}: {type(exc).__name__}: {exc}") from None
+            raise AltrollupError(
+                f"bad state test file {file}: {type(exc).__name__}: {exc}"
+            ) from None
         skipped += skipped_here
         counts = per_dir[str(file.parent)]
         for r in results:

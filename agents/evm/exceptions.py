@@ -57,6 +57,14 @@ class StackDepthLimitError(ExceptionalHalt):
     """Message depth beyond 1024."""
 
 
+class Halt(Exception):
+    """Normal end of a frame (STOP, RETURN, SELFDESTRUCT, running off the code).
+
+    Raised after ``frame.running`` is set to ``False`` so that the fast loop needs no
+    per-instruction ``running`` check. Never escapes :func:`execute_code`.
+    """
+
+
 class Revert(EvmException):
     """The REVERT opcode: state reverted, remaining gas returned."""
 

@@ -27,6 +27,7 @@ from typing import TypeVar
 
 from agents.evm.exceptions import (
     ExceptionalHalt,
+    Halt,
     InvalidContractPrefix,
     OutOfGasError,
     Revert,
@@ -105,13 +106,15 @@ def execute_code(evm: Frame) -> Frame:
     ctx.frames.append(evm)
     try:
         if hook is None:
-            while evm.running:
+            while True:
                 ops[code[evm.pc]](evm)
         else:
-            while evm.running:
+            while True:
                 op = code[evm.pc]
                 hook(evm, op)
                 ops[op](evm)
+    except Halt:
+        pass
     except ExceptionalHalt as error:
         evm.gas_left = 0
         evm.output = b""

@@ -83,8 +83,6 @@ class MemoryBackend:
                 if root is None:
                     root = storage_root(self.storage.get(address, {}))
                     self._storage_roots[address] = root
-                leaves[address] = encode(
-                    [account.nonce, account.balance, root, account.code_hash]
-                )
+                leaves[address] = encode([account.nonce, account.balance, root, account.code_hash])
             self._root = secure_trie_root(leaves)
         return self._root

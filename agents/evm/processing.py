@@ -198,7 +198,9 @@ def apply_transaction(
     ctx = Context(
         state=state,
         block=block,
-        tx=TxEnv(origin=sender, gas_price=gas_price, blob_versioned_hashes=tx.blob_versioned_hashes),
+        tx=TxEnv(
+            origin=sender, gas_price=gas_price, blob_versioned_hashes=tx.blob_versioned_hashes
+        ),
         step_hook=step_hook,
     )
     contract_address: bytes | None = None
@@ -250,9 +252,7 @@ def apply_transaction(
     total_gas_used = gas_used - refund
 
     # Refund unused gas, pay the fees.
-    state.set_balance(
-        sender, state.get_balance(sender) + (frame.gas_left + refund) * gas_price
-    )
+    state.set_balance(sender, state.get_balance(sender) + (frame.gas_left + refund) * gas_price)
     priority_fee = total_gas_used * (gas_price - block.base_fee)
     recipient = block.priority_fee_recipient or block.coinbase
     if priority_fee != 0:

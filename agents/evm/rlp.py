@@ -7,9 +7,9 @@ bytes < 0x80 not wrapped) because transaction decoding depends on it.
 
 from __future__ import annotations
 
-from typing import Union
+from typing import TypeAlias
 
-RLPItem = Union[bytes, list["RLPItem"]]
+RLPItem: TypeAlias = bytes | list["RLPItem"]
 
 
 class RLPDecodingError(ValueError):

@@ -148,8 +148,10 @@ def build_transaction(t: dict[str, Any], d: int, g: int, v: int) -> Transaction:
     to = _address(to_field) if to_field else None
     access_lists = t.get("accessLists")
     access_list: tuple[tuple[bytes, tuple[int, ...]], ...] = ()
-    has_access_list = access_lists is not None and d < len(access_lists) and access_lists[d] is not None
-    if has_access_list:
+    has_access_list = (
+        access_lists is not None and d < len(access_lists) and access_lists[d] is not None
+    )
+    if has_access_list and access_lists is not None:
         access_list = tuple(
             (_address(e["address"]), tuple(_int(k) for k in e["storageKeys"]))
             for e in access_lists[d]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from agents.evm.exceptions import InvalidJumpDestError, OutOfGasError, StackOverflowError
+from agents.evm.exceptions import Halt, InvalidJumpDestError, OutOfGasError, StackOverflowError
 from agents.evm.gas import GAS_BASE, GAS_HIGH, GAS_JUMPDEST, GAS_MID, STACK_LIMIT
 from agents.evm.vm import Frame
 
@@ -13,6 +13,7 @@ def stop(evm: Frame) -> None:
     evm.running = False
     # PROGRAM COUNTER
     evm.pc += 1
+    raise Halt
 
 
 def jump(evm: Frame) -> None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from agents.evm.exceptions import OutOfGasError, StackOverflowError, StackUnderflowError
+from agents.evm.exceptions import OutOfGasError, StackOverflowError
 from agents.evm.gas import GAS_BASE, GAS_VERY_LOW, STACK_LIMIT
 from agents.evm.vm import Frame
 
@@ -70,10 +70,8 @@ def make_dup(item: int) -> Callable[[Frame], None]:
     """DUP<item>: duplicate the ``item``-th stack item (1 = top)."""
 
     def dup_n(evm: Frame) -> None:
-        # STACK
+        # STACK (too few items: stack[-item] raises IndexError = underflow)
         stack = evm.stack
-        if len(stack) < item:
-            raise StackUnderflowError
         if len(stack) >= STACK_LIMIT:
             raise StackOverflowError
         # GAS
@@ -94,10 +92,8 @@ def make_swap(item: int) -> Callable[[Frame], None]:
     depth = item + 1
 
     def swap_n(evm: Frame) -> None:
-        # STACK
+        # STACK (too few items: stack[-depth] raises IndexError = underflow)
         stack = evm.stack
-        if len(stack) < depth:
-            raise StackUnderflowError
         # GAS
         evm.gas_left -= GAS_VERY_LOW
         if evm.gas_left < 0:

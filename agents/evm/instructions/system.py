@@ -7,6 +7,7 @@ from sha3 import keccak_256
 
 from agents.evm import rlp
 from agents.evm.exceptions import (
+    Halt,
     InvalidOpcode,
     OutOfGasError,
     Revert,
@@ -65,7 +66,11 @@ def _generic_create(
         raise WriteInStaticContext
     evm.return_data = b""
     sender = state.get_or_empty(evm.address)
-    if sender.balance < endowment or sender.nonce >= NONCE_LIMIT or evm.depth + 1 > STACK_DEPTH_LIMIT:
+    if (
+        sender.balance < endowment
+        or sender.nonce >= NONCE_LIMIT
+        or evm.depth + 1 > STACK_DEPTH_LIMIT
+    ):
         evm.gas_left += create_gas
         evm.stack.append(0)
         return
@@ -341,6 +346,7 @@ def return_(evm: Frame) -> None:
     evm.output = memory_read(evm.memory, start, size)
     evm.running = False
     # PROGRAM COUNTER: unchanged (execution stops)
+    raise Halt
 
 
 def revert(evm: Frame) -> None:
@@ -390,3 +396,4 @@ def selfdestruct(evm: Frame) -> None:
     evm.running = False
     # PROGRAM COUNTER
     evm.pc += 1
+    raise Halt
