@@ -264,6 +264,29 @@ def read_game(contract: Contract, game_id: int) -> GameState:
     return game_from_tuple(game_id, contract.functions.getGame(game_id).call())
 
 
+@dataclass(frozen=True)
+class ClaimGames:
+    """The games against one claim and its record (``claimRecord`` + ``gamesOf``)."""
+
+    claim_id: bytes
+    game_ids: tuple[int, ...]
+    open_games: int
+    total_games: int
+    defeated: bool
+
+    @property
+    def may_finalize(self) -> bool:
+        """No game open and none lost (``isUndisputed``)."""
+        return self.open_games == 0 and not self.defeated
+
+
+def read_claim_games(contract: Contract, claim_id: bytes) -> ClaimGames:
+    """Read the games opened against ``claim_id`` and its record."""
+    open_games, total_games, defeated = contract.functions.claimRecord(claim_id).call()
+    game_ids = tuple(int(i) for i in contract.functions.gamesOf(claim_id).call())
+    return ClaimGames(claim_id, game_ids, int(open_games), int(total_games), bool(defeated))
+
+
 def read_config(contract: Contract) -> GameConfig:
     """Read the DisputeGame ``contract``'s immutables."""
     functions = contract.functions

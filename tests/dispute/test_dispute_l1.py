@@ -16,7 +16,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 
 from agents.dispute import merkle
-from agents.dispute.game import GameStatus, Player, read_config, read_game
+from agents.dispute.game import GameStatus, Player, read_claim_games, read_config, read_game
 from agents.dispute.responder import (
     Responder,
     claim_credit,
@@ -134,6 +134,10 @@ def test_concurrent_games_on_one_claim(env: DisputeEnv, funded_keys: list[str]) 
     assert not functions.hasOpenGame(claim_id).call()
     assert functions.isDefeated(claim_id).call()
     assert not functions.isUndisputed(claim_id).call()
+    games = read_claim_games(game, claim_id)
+    assert games.game_ids == (honest_game, wrong_game)
+    assert (games.open_games, games.total_games, games.defeated) == (0, 2, True)
+    assert not games.may_finalize
 
     # Bonds: the defender won one bond, the honest challenger got its own back.
     # (Earlier games in this module may have credited the same accounts too.)
