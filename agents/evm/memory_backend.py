@@ -6,7 +6,7 @@ from __future__ import annotations
 from sha3 import keccak_256
 
 from agents.evm.backend import EMPTY_CODE_HASH, Account, StateDiff
-from agents.evm.mpt import secure_trie_root, storage_root
+from agents.evm.mpt import hex_trie_root, storage_root
 from agents.evm.rlp import encode
 
 
@@ -18,6 +18,8 @@ class MemoryBackend:
         self.storage: dict[bytes, dict[int, int]] = {}
         self.codes: dict[bytes, bytes] = {EMPTY_CODE_HASH: b""}
         self._storage_roots: dict[bytes, bytes] = {}
+        self._leaves: dict[str, bytes] = {}  # keccak(address).hex() -> account RLP
+        self._stale: set[bytes] = set()  # addresses whose leaf must be re-encoded
         self._root: bytes | None = None
 
     # --- setup helpers ------------------------------------------------------------------
@@ -35,6 +37,7 @@ class MemoryBackend:
         self.accounts[address] = Account(nonce, balance, code_hash)
         self.storage[address] = {k: v for k, v in (storage or {}).items() if v}
         self._storage_roots.pop(address, None)
+        self._stale.add(address)
         self._root = None
 
     # --- StateBackend -------------------------------------------------------------------
@@ -53,6 +56,10 @@ class MemoryBackend:
         return bool(self.storage.get(address))
 
     def apply(self, diff: StateDiff) -> bytes:
+        stale = self._stale
+        stale.update(diff.wiped_storage)
+        stale.update(diff.accounts)
+        stale.update(diff.storage)
         for address in diff.wiped_storage:
             self.storage.pop(address, None)
             self._storage_roots.pop(address, None)
@@ -77,12 +84,18 @@ class MemoryBackend:
 
     def state_root(self) -> bytes:
         if self._root is None:
-            leaves: dict[bytes, bytes] = {}
-            for address, account in self.accounts.items():
+            leaves = self._leaves
+            for address in self._stale:
+                key = keccak_256(address).hexdigest()
+                account = self.accounts.get(address)
+                if account is None:
+                    leaves.pop(key, None)
+                    continue
                 root = self._storage_roots.get(address)
                 if root is None:
                     root = storage_root(self.storage.get(address, {}))
                     self._storage_roots[address] = root
-                leaves[address] = encode([account.nonce, account.balance, root, account.code_hash])
-            self._root = secure_trie_root(leaves)
+                leaves[key] = encode([account.nonce, account.balance, root, account.code_hash])
+            self._stale.clear()
+            self._root = hex_trie_root(leaves)
         return self._root
