@@ -86,6 +86,10 @@ class L1Client:
     w3: Web3
     nonces: NonceManager
     receipt_timeout: float = 60.0
+    #: Node gas estimates can fall short (EIP-150's 63/64 rule, refunds): estimated
+    #: gas is scaled by ``gas_headroom`` and ``gas_extra`` is added.
+    gas_headroom: float = 1.2
+    gas_extra: int = 20_000
 
     @classmethod
     def connect(cls, url: str, timeout: float = 30.0) -> L1Client:
@@ -124,7 +128,7 @@ class L1Client:
             tx = fn.build_transaction(params)
         except (ContractCustomError, ContractLogicError, ContractPanicError) as error:
             raise TransactionReverted(decode_revert(_revert_data(error))) from None
-        return self._sign_and_send(tx, sender)
+        return self._sign_and_send(self._with_headroom(tx), sender)
 
     def deploy(self, artifact: Artifact | str, sender: LocalAccount, *args: Any) -> Contract:
         """Deploy ``artifact`` with constructor ``args``; returns the bound contract."""
@@ -136,7 +140,7 @@ class L1Client:
             tx = factory.constructor(*args).build_transaction({"from": sender.address})
         except (ContractCustomError, ContractLogicError, ContractPanicError) as error:
             raise TransactionReverted(decode_revert(_revert_data(error))) from None
-        receipt = self._sign_and_send(tx, sender)
+        receipt = self._sign_and_send(self._with_headroom(tx), sender)
         address = receipt["contractAddress"]
         assert address is not None
         return self.w3.eth.contract(address=address, abi=art.abi)
@@ -149,6 +153,13 @@ class L1Client:
             "gas": 21_000,
         }
         return self._sign_and_send(tx, sender)
+
+    def _with_headroom(self, tx: TxParams) -> TxParams:
+        estimated = int(tx.get("gas", 0) or 0)
+        if estimated:
+            block_limit = int(self.w3.eth.get_block("latest")["gasLimit"])
+            tx["gas"] = min(block_limit, int(estimated * self.gas_headroom) + self.gas_extra)
+        return tx
 
     def _sign_and_send(self, tx: TxParams, sender: LocalAccount) -> TxReceipt:
         tx = dict(tx)  # type: ignore[assignment]
