@@ -53,32 +53,41 @@ class PrecompileFailure(ExceptionalHalt):
     """A precompile rejected its input or ran out of gas."""
 
 
-_JUMPDEST_CACHE: dict[bytes, tuple[bytes, frozenset[int]]] = {}
+_ANALYSIS_CACHE: dict[bytes, tuple[bytes, frozenset[int], list[int]]] = {}
 _CACHE_LIMIT = 4096
 # 33 STOP bytes after the code: PUSH32 at the very end can step pc past the code and
 # the byte there must still decode to STOP.
 _PADDING = bytes(33)
 
 
-def analyse_code(code: bytes) -> tuple[bytes, frozenset[int]]:
-    """(padded code, valid JUMPDEST offsets), cached per code."""
-    cached = _JUMPDEST_CACHE.get(code)
+def analyse_code(code: bytes) -> tuple[bytes, frozenset[int], list[int]]:
+    """(padded code, valid JUMPDEST offsets, PUSH immediates by pc), cached per code.
+
+    ``push_values[pc]`` is the (zero-padded) immediate of the PUSHn at ``pc``; other
+    entries are 0. PUSHn reads it instead of slicing the code on every execution.
+    """
+    cached = _ANALYSIS_CACHE.get(code)
     if cached is not None:
         return cached
+    padded = bytes(code) + _PADDING
     dests = []
+    push_values = [0] * len(padded)
     i = 0
     n = len(code)
+    from_bytes = int.from_bytes
     while i < n:
         op = code[i]
         if op == 0x5B:
             dests.append(i)
         elif 0x60 <= op <= 0x7F:
-            i += op - 0x5F
+            size = op - 0x5F
+            push_values[i] = from_bytes(padded[i + 1 : i + 1 + size], "big")
+            i += size
         i += 1
-    result = (bytes(code) + _PADDING, frozenset(dests))
-    if len(_JUMPDEST_CACHE) >= _CACHE_LIMIT:
-        _JUMPDEST_CACHE.clear()
-    _JUMPDEST_CACHE[bytes(code)] = result
+    result = (padded, frozenset(dests), push_values)
+    if len(_ANALYSIS_CACHE) >= _CACHE_LIMIT:
+        _ANALYSIS_CACHE.clear()
+    _ANALYSIS_CACHE[bytes(code)] = result
     return result
 
 
@@ -100,7 +109,7 @@ def execute_code(evm: Frame) -> Frame:
         return evm
     if not evm.code:
         return evm
-    code, evm.jumpdests = analyse_code(evm.code)
+    code, evm.jumpdests, evm.push_values = analyse_code(evm.code)
     ops = OPS
     hook = ctx.step_hook
     ctx.frames.append(evm)

@@ -45,6 +45,7 @@ from agents.evm.transactions import Transaction, intrinsic_gas, recover_sender
 from agents.evm.vm import BlockEnv, Context, Frame, Log, StepHook, TxEnv
 
 VERSIONED_HASH_VERSION_KZG = 0x01
+_WARM_PRECOMPILES = dict.fromkeys(PRECOMPILES, True)
 NONCE_LIMIT = 2**64 - 1
 
 
@@ -186,8 +187,7 @@ def apply_transaction(
     gas = tx.gas_limit - intrinsic_gas(tx)
 
     # EIP-2929 / EIP-3651 pre-warming and the access list.
-    for address in PRECOMPILES:
-        state.warm_address(address)
+    state.warm_addresses.update(_WARM_PRECOMPILES)  # never reverted: no journal entries
     state.warm_address(sender)
     state.warm_address(block.coinbase)
     for address, keys in tx.access_list:

@@ -77,6 +77,7 @@ class Frame:
     logs: list[Log] = field(default_factory=list)
     refund_counter: int = 0
     jumpdests: frozenset[int] = frozenset()
+    push_values: list[int] = field(default_factory=list)
     should_transfer_value: bool = True
 
 

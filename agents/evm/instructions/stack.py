@@ -54,11 +54,7 @@ def make_push(num_bytes: int) -> Callable[[Frame], None]:
             raise OutOfGasError
         # OPERATION
         pc = evm.pc
-        data = evm.code[pc + 1 : pc + 1 + num_bytes]
-        value = int.from_bytes(data, "big")
-        if len(data) < num_bytes:
-            value <<= 8 * (num_bytes - len(data))
-        stack.append(value)
+        stack.append(evm.push_values[pc])  # immediate decoded once by analyse_code
         # PROGRAM COUNTER
         evm.pc = pc + 1 + num_bytes
 
