@@ -8,23 +8,24 @@ Heavy files (VMTests/vmPerformance) are split per case so xdist can spread them.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from agents.evm.statetest import Case, load_cases, run_case, run_cases
+from agents.evm.statetest import Case, CaseResult, load_cases, run_case, run_cases
 
 ROOT = Path(__file__).resolve().parents[1] / "fixtures" / "ethereum-tests" / "GeneralStateTests"
 HEAVY_DIRS = {"vmPerformance"}
 SMOKE_DIRS = ["stExample", "Cancun/stEIP1153-transientStorage", "Cancun/stEIP5656-MCOPY"]
 
 
-def _describe(results: list[object]) -> list[str]:
+def _describe(results: list[CaseResult]) -> list[str]:
     lines = []
     for r in results:
-        if not r.passed:  # type: ignore[attr-defined]
+        if not r.passed:
             lines.append(
-                f"{r.case.label}: root {r.actual_root} (expected {r.expected_root}), "  # type: ignore[attr-defined]
-                f"logs {r.actual_logs} (expected {r.expected_logs}) {r.message}"  # type: ignore[attr-defined]
+                f"{r.case.label}: root {r.actual_root} (expected {r.expected_root}), "
+                f"logs {r.actual_logs} (expected {r.expected_logs}) {r.message}"
             )
     return lines
 
@@ -33,7 +34,7 @@ def _files() -> list[Path]:
     return sorted(ROOT.rglob("*.json"))
 
 
-def _light_params() -> list[object]:
+def _light_params() -> list[Any]:
     return [
         pytest.param(p, id=str(p.relative_to(ROOT)))
         for p in _files()
@@ -41,7 +42,7 @@ def _light_params() -> list[object]:
     ]
 
 
-def _heavy_params() -> list[object]:
+def _heavy_params() -> list[Any]:
     out = []
     for p in _files():
         if p.parent.name in HEAVY_DIRS:

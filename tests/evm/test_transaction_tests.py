@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -13,7 +14,7 @@ from agents.evm.transactions import decode_transaction, recover_sender, validate
 ROOT = Path(__file__).resolve().parents[1] / "fixtures" / "ethereum-tests" / "TransactionTests"
 
 
-def _cases() -> list[object]:
+def _cases() -> list[Any]:
     out = []
     for path in sorted(ROOT.rglob("*.json")):
         for name, test in json.loads(path.read_text()).items():
