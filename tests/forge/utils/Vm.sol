@@ -97,3 +97,13 @@ interface VmDisputeBench {
     /// @notice Marks the slots of an account and the account address as cold.
     function cool(address target) external;
 }
+
+/// @notice Cheatcodes appended for the Rollup tests.
+interface VmRollup {
+    /// @notice Sets the blob versioned hashes `blobhash(i)` returns (EIP-4844).
+    function blobhashes(bytes32[] calldata hashes) external;
+    /// @notice The nonce of `account`.
+    function getNonce(address account) external view returns (uint64 nonce);
+    /// @notice Starts recording emitted logs.
+    function recordLogs() external;
+}
