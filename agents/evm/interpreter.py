@@ -1,21 +1,29 @@
 """Message-call and contract-creation processing, and the one instruction loop.
 
-:func:`execute_code` is the only place where instructions are dispatched. It has two
-loop variants chosen once per frame:
+:func:`execute_code` is the only place where instructions are dispatched. It picks one
+of two loop variants once per frame, so fast mode pays nothing for tracing:
 
 * fast mode (``ctx.step_hook is None``): ``OPS[code[pc]](frame)`` and nothing else;
 * trace mode: ``ctx.step_hook(frame, opcode)`` is called **before** each instruction,
-  with the frame in its pre-instruction state (pc pointing at ``opcode``, gas not yet
-  charged). The post-state of an instruction is the pre-state seen by the next hook
-  call, or, at the end of a frame, the state visible to the parent's next hook call.
-  ``ctx.frames`` is the stack of frames (``frames[-1]`` is the running one, the others
-  are suspended inside a CALL/CREATE instruction) so a hook can commit to all of them.
-  World state, warm sets, transient storage and refunds are reachable from
-  ``frame.ctx.state`` and the frames.
+  with the frame in its pre-instruction state (``frame.pc`` points at ``opcode``, its
+  gas not yet charged, its operands still on ``frame.stack``). The post-state of an
+  instruction is the pre-state seen by the next hook call; when a frame ends (STOP,
+  RETURN, REVERT, SELFDESTRUCT, exceptional halt) ``ctx.exit_hook(frame)`` - if set -
+  is called with the final ``frame.output`` / ``frame.gas_left`` / ``frame.error``,
+  after which the parent's next hook call shows the CALL/CREATE completed.
+  ``ctx.frames`` is the stack of active frames (``frames[-1]`` is the running one, the
+  others are suspended inside a CALL/CREATE instruction), so a hook can commit to all
+  of them; world state, warm sets, transient storage and the journal are reachable via
+  ``frame.ctx.state``; logs and refunds of each frame are on the frame.
 
+Precompiles and empty code run no instructions (no step hook call; the exit hook is
+still called for their frames).
+
+Frames end normally by raising :class:`~agents.evm.exceptions.Halt` (after setting
+``frame.running = False``), so the fast loop has no per-instruction ``running`` check.
 Calls recurse in Python (one ``process_message`` per EVM frame); the depth limit of
 1024 is enforced by the CALL/CREATE opcodes, and :func:`run_in_big_stack` gives the
-recursion the C stack it needs.
+recursion the stack it needs.
 """
 
 from __future__ import annotations
@@ -106,8 +114,12 @@ def execute_code(evm: Frame) -> Frame:
             evm.gas_left = 0
             evm.output = b""
             evm.error = PrecompileFailure()
+        if ctx.exit_hook is not None:
+            ctx.exit_hook(evm)
         return evm
     if not evm.code:
+        if ctx.exit_hook is not None:
+            ctx.exit_hook(evm)
         return evm
     code, evm.jumpdests, evm.push_values = analyse_code(evm.code)
     ops = OPS
@@ -136,6 +148,8 @@ def execute_code(evm: Frame) -> Frame:
         evm.error = StackUnderflowError()
     finally:
         ctx.frames.pop()
+    if ctx.exit_hook is not None:
+        ctx.exit_hook(evm)
     return evm
 
 

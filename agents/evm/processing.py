@@ -42,7 +42,7 @@ from agents.evm.instructions.system import compute_contract_address
 from agents.evm.interpreter import PRECOMPILES, process_create_message, process_message
 from agents.evm.state import State
 from agents.evm.transactions import Transaction, intrinsic_gas, recover_sender
-from agents.evm.vm import BlockEnv, Context, Frame, Log, StepHook, TxEnv
+from agents.evm.vm import BlockEnv, Context, ExitHook, Frame, Log, StepHook, TxEnv
 
 VERSIONED_HASH_VERSION_KZG = 0x01
 _WARM_PRECOMPILES = dict.fromkeys(PRECOMPILES, True)
@@ -166,12 +166,14 @@ def apply_transaction(
     gas_available: int | None = None,
     cumulative_gas_used: int = 0,
     step_hook: StepHook | None = None,
+    exit_hook: ExitHook | None = None,
 ) -> TxResult:
     """Validate and execute ``tx``; apply its diff to ``backend``; return the result.
 
     Raises an :class:`~agents.evm.exceptions.InvalidTransaction` (backend untouched) if
     the transaction cannot be included. ``sender`` skips signature recovery when the
-    caller already knows it.
+    caller already knows it. ``step_hook`` / ``exit_hook`` enable trace mode (see
+    :mod:`agents.evm.interpreter`).
     """
     if sender is None:
         sender = recover_sender(tx, block.chain_id)
@@ -202,6 +204,7 @@ def apply_transaction(
             origin=sender, gas_price=gas_price, blob_versioned_hashes=tx.blob_versioned_hashes
         ),
         step_hook=step_hook,
+        exit_hook=exit_hook,
     )
     contract_address: bytes | None = None
     if tx.to is None:

@@ -22,6 +22,7 @@ from agents.evm.state import State
 Address = bytes
 Log = tuple[bytes, tuple[bytes, ...], bytes]
 StepHook = Callable[["Frame", int], None]
+ExitHook = Callable[["Frame"], None]
 
 
 @dataclass(slots=True)
@@ -90,3 +91,4 @@ class Context:
     tx: TxEnv
     frames: list[Frame] = field(default_factory=list)
     step_hook: StepHook | None = None
+    exit_hook: ExitHook | None = None
