@@ -37,7 +37,7 @@ from web3.types import TxReceipt
 
 from agents.dispute import merkle
 from agents.l1.artifacts import load_artifact
-from agents.l1.blobs import GAS_PER_BLOB, BlobSidecar, sign_blob_transaction
+from agents.l1.blobs import BlobSidecar, sign_blob_transaction
 from agents.l1.client import L1Client, L1Error, TransactionReverted, _revert_data
 from agents.l1.errors import decode_revert
 

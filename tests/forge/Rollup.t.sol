@@ -7,7 +7,15 @@ import {Rollup} from "../../contracts/Rollup.sol";
 import {ExecutionLayerRegistry} from "../../contracts/ExecutionLayerRegistry.sol";
 import {ISequencerRegistry} from "../../contracts/interfaces/ISequencerRegistry.sol";
 import {
-    Tier, DaKind, Vote, PackHeader, Pack, PackInfo, IDisputeOutcomes, IRollupDirectory, RollupConfig
+    Tier,
+    DaKind,
+    Vote,
+    PackHeader,
+    Pack,
+    PackInfo,
+    IDisputeOutcomes,
+    IRollupDirectory,
+    RollupConfig
 } from "../../contracts/interfaces/IRollup.sol";
 import {DisputedClaim} from "../../contracts/dispute/IDisputeClaims.sol";
 import {TxRootsMerkle} from "../../contracts/dispute/lib/TxRootsMerkle.sol";
@@ -711,7 +719,9 @@ contract RollupTest is RollupBase {
         vm.assertEq(uint256(info.pack.affirmations), 1);
         vm.assertEq(
             info.traceContext,
-            keccak256(abi.encode(CHAIN_ID, info.pack.firstBlock, info.pack.lastBlock, DaKind.Calldata, keccak256(_data(2))))
+            keccak256(
+                abi.encode(CHAIN_ID, info.pack.firstBlock, info.pack.lastBlock, DaKind.Calldata, keccak256(_data(2)))
+            )
         );
         DisputedClaim memory claim = rollup.disputedClaim(bytes32(b));
         vm.assertEq(claim.defender, v2);

@@ -8,7 +8,12 @@ import {SequencerRegistry} from "../../contracts/SequencerRegistry.sol";
 import {ExecutionLayerRegistry} from "../../contracts/ExecutionLayerRegistry.sol";
 import {ISequencerRegistry} from "../../contracts/interfaces/ISequencerRegistry.sol";
 import {
-    Tier, PackHeader, Pack, IDisputeOutcomes, IRollupDirectory, RollupConfig
+    Tier,
+    PackHeader,
+    Pack,
+    IDisputeOutcomes,
+    IRollupDirectory,
+    RollupConfig
 } from "../../contracts/interfaces/IRollup.sol";
 import {DisputeGame} from "../../contracts/dispute/DisputeGame.sol";
 import {AlphabetVM} from "../../contracts/dispute/AlphabetVM.sol";
@@ -106,7 +111,8 @@ contract RollupDisputeTest is TestBase {
 
     function _createAddress(address deployer, uint256 nonce) internal pure returns (address) {
         require(nonce > 0 && nonce < 0x80, "nonce range");
-        return address(uint160(uint256(keccak256(abi.encodePacked(bytes1(0xd6), bytes1(0x94), deployer, uint8(nonce))))));
+        return
+            address(uint160(uint256(keccak256(abi.encodePacked(bytes1(0xd6), bytes1(0x94), deployer, uint8(nonce))))));
     }
 
     function _verifier(address who, uint256 pk) internal {
@@ -216,11 +222,7 @@ contract RollupDisputeTest is TestBase {
         bytes32 claimId = rollup.claimIdOf(packId);
         vm.prank(challenger);
         gameId = game.createGame{value: BOND}(
-            claimId,
-            TXS,
-            roots[TXS - 1],
-            _merkleProof(roots, TXS - 1),
-            challengerTrace.txRoot(offset + TXS / 2)
+            claimId, TXS, roots[TXS - 1], _merkleProof(roots, TXS - 1), challengerTrace.txRoot(offset + TXS / 2)
         );
     }
 
@@ -319,7 +321,12 @@ contract RollupDisputeTest is TestBase {
 
     function test_emptyPackIsNotDisputable() public {
         PackHeader memory header = PackHeader({
-            parentId: 0, firstBlock: 1, lastBlock: 3, txCount: 0, txRootsCommitment: bytes32(0), stateRoot: truth.txRoot(0)
+            parentId: 0,
+            firstBlock: 1,
+            lastBlock: 3,
+            txCount: 0,
+            txRootsCommitment: bytes32(0),
+            stateRoot: truth.txRoot(0)
         });
         vm.prank(honestV);
         uint256 id = rollup.postPack(header, new bytes32[](0), "");

@@ -18,8 +18,7 @@ from agents.dispute.game import Player, read_config, read_game
 from agents.dispute.responder import Responder, l1_clock, open_game, respond_once
 from agents.dispute.solver import ClaimView, plan_challenge
 from agents.dispute.trace import AlphabetTraceProvider
-from agents.l1 import blobs
-from agents.l1 import vrf
+from agents.l1 import blobs, vrf
 from agents.l1.artifacts import load_artifact
 from agents.l1.client import L1Client, TransactionReverted
 from agents.l1.registries import ETH, RollupStatus, SettlementContracts, deploy_settlement
@@ -267,16 +266,14 @@ def test_blob_pack_with_real_eip4844_blobs(env: Env, deployed: RollupDeployment)
     posted = rollup.post_pack_with_blobs(v1, pack, sidecar=sidecar)
     receipt = posted.receipt
     assert receipt["type"] == 3
-    assert int(receipt["blobGasUsed"]) == 2 * blobs.GAS_PER_BLOB
+    assert int(receipt["blobGasUsed"]) == 2 * blobs.GAS_PER_BLOB  # type: ignore[typeddict-item]
     tx = client.w3.eth.get_transaction(receipt["transactionHash"])
     assert [bytes(h) for h in tx["blobVersionedHashes"]] == list(sidecar.versioned_hashes)
 
     info = rollup.pack_info(posted.pack_id)
     assert info.pack.da_kind is DaKind.BLOBS
     assert info.pack.da_commitment == blob_commitment(sidecar.versioned_hashes)
-    (event,) = rollup.contract.events.PackBlobsReferenced().process_receipt(
-        receipt, errors=DISCARD
-    )
+    (event,) = rollup.contract.events.PackBlobsReferenced().process_receipt(receipt, errors=DISCARD)
     assert [bytes(h) for h in event["args"]["versionedHashes"]] == list(sidecar.versioned_hashes)
 
     rollup.affirm(v2, posted.pack_id)
@@ -346,11 +343,19 @@ def test_wrong_pack_loses_dispute_and_head_reverts(env: Env, deployed: RollupDep
         tx_roots=tuple(liar_window.tx_roots()),
         tx_roots_commitment=info.pack.tx_roots_commitment,
     )
-    assert plan_challenge(
-        ClaimView(claim_id(p1), honest.address, TRUTH.tx_root(0), tuple(TRUTH.tx_roots()[:TXS]),
-                  rollup.pack(p1).tx_roots_commitment),
-        PackWindow(TRUTH, 0, TXS),
-    ) is None, "p1 is correct: nothing to challenge"
+    assert (
+        plan_challenge(
+            ClaimView(
+                claim_id(p1),
+                honest.address,
+                TRUTH.tx_root(0),
+                tuple(TRUTH.tx_roots()[:TXS]),
+                rollup.pack(p1).tx_roots_commitment,
+            ),
+            PackWindow(TRUTH, 0, TXS),
+        )
+        is None
+    ), "p1 is correct: nothing to challenge"
     opening = plan_challenge(claim, honest_window)
     assert opening is not None
     config = read_config(game)
@@ -415,7 +420,9 @@ def test_create_address_matches_node(env: Env) -> None:
     assert deployed.address == predicted
 
 
-def test_gas_table(env: Env, deployed: RollupDeployment, capsys: pytest.CaptureFixture[str]) -> None:
+def test_gas_table(
+    env: Env, deployed: RollupDeployment, capsys: pytest.CaptureFixture[str]
+) -> None:
     """Gas of each action from anvil receipts (intrinsic and calldata included); run with
     ``-s`` to see the table. Bounds are loose regressions guards."""
     rollup = deployed.rollup
@@ -433,8 +440,13 @@ def test_gas_table(env: Env, deployed: RollupDeployment, capsys: pytest.CaptureF
     rows.append(("postPack, 1000 txs, 100 kB calldata", used(p1.receipt)))
     head_id, head_root, last = rollup.head_state()
     # ... and in blobs (the same 100 kB: one blob).
-    second = build_pack(head_id, last + 1, last + 10, AlphabetTraceProvider(
-        tx_count=1000, step_depth=0, start_value=7).tx_roots(), head_root)
+    second = build_pack(
+        head_id,
+        last + 1,
+        last + 10,
+        AlphabetTraceProvider(tx_count=1000, step_depth=0, start_value=7).tx_roots(),
+        head_root,
+    )
     p2 = rollup.post_pack_with_blobs(v2, second, tx_data("blobs", 100_000))
     rows.append(("postPackWithBlobs, 1000 txs, 100 kB in 1 blob", used(p2.receipt)))
     head_id, head_root, last = rollup.head_state()
@@ -451,8 +463,8 @@ def test_gas_table(env: Env, deployed: RollupDeployment, capsys: pytest.CaptureF
         print("\nRollup gas (anvil receipts)")
         for name, gas in rows:
             print(f"  {name:<{width}}  {gas:>9,}")
-    gas = dict(rows)
-    assert gas["postPack, 4 txs, 300 B calldata"] < 250_000
-    assert gas["postPackWithBlobs, 1000 txs, 100 kB in 1 blob"] < 300_000
-    assert gas["affirm (first)"] < 100_000
-    assert gas["finalize"] < 100_000
+    table = dict(rows)
+    assert table["postPack, 4 txs, 300 B calldata"] < 250_000
+    assert table["postPackWithBlobs, 1000 txs, 100 kB in 1 blob"] < 300_000
+    assert table["affirm (first)"] < 100_000
+    assert table["finalize"] < 100_000

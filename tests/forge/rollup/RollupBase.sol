@@ -8,7 +8,15 @@ import {SequencerRegistry} from "../../../contracts/SequencerRegistry.sol";
 import {ExecutionLayerRegistry} from "../../../contracts/ExecutionLayerRegistry.sol";
 import {ISequencerRegistry} from "../../../contracts/interfaces/ISequencerRegistry.sol";
 import {
-    Tier, DaKind, Vote, PackHeader, Pack, PackInfo, IDisputeOutcomes, IRollupDirectory, RollupConfig
+    Tier,
+    DaKind,
+    Vote,
+    PackHeader,
+    Pack,
+    PackInfo,
+    IDisputeOutcomes,
+    IRollupDirectory,
+    RollupConfig
 } from "../../../contracts/interfaces/IRollup.sol";
 import {TxRootsMerkle} from "../../../contracts/dispute/lib/TxRootsMerkle.sol";
 import {DirectoryMock, DisputeOutcomesMock} from "./RollupMocks.sol";

@@ -121,8 +121,8 @@ contract RollupHandler {
     function finalizeNext() external {
         if (modelFinalized + 1 >= chain.length) return;
         uint256 id = chain[modelFinalized + 1];
-        bool expected = block.timestamp >= modelDeadline[id] && !outcomes.open(bytes32(id))
-            && !outcomes.defeated(bytes32(id));
+        bool expected =
+            block.timestamp >= modelDeadline[id] && !outcomes.open(bytes32(id)) && !outcomes.defeated(bytes32(id));
         vm.assertTrue(rollup.canFinalize(id) == expected, "canFinalize matches the model");
         if (!expected) return;
         rollup.finalize(id);
