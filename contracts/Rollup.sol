@@ -75,6 +75,9 @@ contract Rollup is IDisputeClaims {
     /// @notice State root of the genesis pack (L2 block 0).
     bytes32 public immutable GENESIS_STATE_ROOT;
 
+    /// @notice Longest challenge window the constructor accepts (keeps deadlines in uint64).
+    uint64 public constant MAX_CHALLENGE_WINDOW = 365 days;
+
     ////////////////////////////////////////////////////////////////
     //                           STORAGE                          //
     ////////////////////////////////////////////////////////////////
@@ -167,6 +170,10 @@ contract Rollup is IDisputeClaims {
 
     /// @notice The challenge window is zero seconds.
     error ZeroChallengeWindow();
+
+    /// @notice The challenge window exceeds `MAX_CHALLENGE_WINDOW`.
+    /// @param challengeWindow The window given.
+    error ChallengeWindowTooLong(uint256 challengeWindow);
 
     /// @notice The verifier stake requirement is zero (verifiers must be staked).
     error ZeroMinVerifierStake();
@@ -307,6 +314,8 @@ contract Rollup is IDisputeClaims {
         ) revert ZeroAddress();
         // INVARIANT: there is time to dispute every pack.
         if (config.challengeWindow == 0) revert ZeroChallengeWindow();
+        // INVARIANT: every deadline fits the uint64 the packs store.
+        if (config.challengeWindow > MAX_CHALLENGE_WINDOW) revert ChallengeWindowTooLong(config.challengeWindow);
         // INVARIANT: only staked verifiers post and vote.
         if (config.minVerifierStake == 0) revert ZeroMinVerifierStake();
         // INVARIANT: the chain starts from a real state.

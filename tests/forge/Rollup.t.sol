@@ -69,6 +69,8 @@ contract RollupTest is RollupBase {
         RollupConfig memory c = _config(IDisputeOutcomes(address(outcomes)), QUORUM, false);
         c.challengeWindow = 0;
         _expectDeployRevert(c, abi.encodeWithSelector(Rollup.ZeroChallengeWindow.selector));
+        c.challengeWindow = 365 days + 1;
+        _expectDeployRevert(c, abi.encodeWithSelector(Rollup.ChallengeWindowTooLong.selector, 365 days + 1));
         c = _config(IDisputeOutcomes(address(outcomes)), QUORUM, false);
         c.minVerifierStake = 0;
         _expectDeployRevert(c, abi.encodeWithSelector(Rollup.ZeroMinVerifierStake.selector));
