@@ -468,3 +468,32 @@ def test_gas_table(
     assert table["postPackWithBlobs, 1000 txs, 100 kB in 1 blob"] < 300_000
     assert table["affirm (first)"] < 100_000
     assert table["finalize"] < 100_000
+
+
+# -- blob encoding (pure) ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize("size", [0, 1, 30, 31, blobs.USABLE_BYTES_PER_BLOB - 8, 200_000])
+def test_blob_encoding_round_trips(size: int) -> None:
+    data = bytes((i * 7 + 3) % 256 for i in range(size))
+    encoded = blobs.encode_blobs(data)
+    assert len(encoded) == blobs.blobs_needed(size)
+    assert all(len(blob) == blobs.BLOB_SIZE for blob in encoded)
+    # Every field element stays below the BLS modulus (top byte zero).
+    assert all(blob[i] == 0 for blob in encoded for i in range(0, blobs.BLOB_SIZE, 32))
+    assert blobs.decode_blobs(encoded) == data
+
+
+def test_blob_limits_and_versioned_hashes() -> None:
+    assert blobs.blobs_needed(blobs.USABLE_BYTES_PER_BLOB - 8) == 1
+    assert blobs.blobs_needed(blobs.USABLE_BYTES_PER_BLOB - 7) == 2
+    with pytest.raises(blobs.BlobError):
+        blobs.encode_blobs(bytes(blobs.MAX_BLOBS_PER_TX * blobs.USABLE_BYTES_PER_BLOB))
+    with pytest.raises(blobs.BlobError):
+        blobs.decode_blobs([b"\x01" * blobs.BLOB_SIZE])
+    with pytest.raises(blobs.BlobError):
+        blobs.BlobSidecar.build([])
+    sidecar = blobs.BlobSidecar.for_data(b"pack")
+    (versioned,) = sidecar.versioned_hashes
+    assert versioned[0] == blobs.VERSIONED_HASH_VERSION_KZG and len(versioned) == 32
+    assert len(sidecar.commitments[0]) == 48 and len(sidecar.proofs[0]) == 48
