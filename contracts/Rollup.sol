@@ -12,7 +12,8 @@ import {
     PackInfo,
     IDisputeOutcomes,
     IRollupDirectory,
-    RollupConfig
+    RollupConfig,
+    IRollup
 } from "./interfaces/IRollup.sol";
 import {IDisputeClaims, DisputedClaim} from "./dispute/IDisputeClaims.sol";
 import {TxRootsMerkle} from "./dispute/lib/TxRootsMerkle.sol";
@@ -47,7 +48,7 @@ import {TxRootsMerkle} from "./dispute/lib/TxRootsMerkle.sol";
 ///      dispute over the roots is a dispute over the final root too. An empty pack
 ///      (blocks without transactions) cannot change the state; the contract checks that
 ///      itself, so empty packs are never disputed.
-contract Rollup is IDisputeClaims {
+contract Rollup is IDisputeClaims, IRollup {
     ////////////////////////////////////////////////////////////////
     //                         IMMUTABLES                         //
     ////////////////////////////////////////////////////////////////

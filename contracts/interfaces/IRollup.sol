@@ -151,3 +151,23 @@ struct RollupConfig {
     uint256 minVerifierStake;
     bytes32 genesisStateRoot;
 }
+
+/// @title IRollup
+/// @notice What other contracts (bridges, end-of-life settlement, dashboards) read from a
+///         Rollup: its valid chain, finality and state roots.
+interface IRollup {
+    /// @notice The head: the last valid pack (0 = genesis).
+    function head() external view returns (uint256);
+
+    /// @notice The last rollup-level final pack (0 = genesis).
+    function lastFinalized() external view returns (uint256);
+
+    /// @notice The state root after pack `packId`.
+    function stateRootAt(uint256 packId) external view returns (bytes32);
+
+    /// @notice The tier of pack `packId`.
+    function tierOf(uint256 packId) external view returns (Tier);
+
+    /// @notice The tier of L2 block `blockNumber` and the valid pack covering it.
+    function tierOfBlock(uint256 blockNumber) external view returns (Tier tier, uint256 packId);
+}
