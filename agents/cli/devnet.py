@@ -11,6 +11,7 @@ from __future__ import annotations
 import signal
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from types import FrameType
 
@@ -33,7 +34,7 @@ from agents.l1.rollup_request import RequestError, load_request
 DEFAULT_REQUEST = PROJECT_ROOT / "config" / "rollup-request.json"
 
 
-def _progress(started: float) -> object:
+def _progress(started: float) -> Callable[[str], None]:
     def report(message: str) -> None:
         click.echo(f"[{time.monotonic() - started:6.2f}s] {message}")
 

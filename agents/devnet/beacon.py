@@ -15,6 +15,7 @@ from pathlib import Path
 
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
+from web3 import Web3
 
 from agents.l1 import vrf
 from agents.l1.client import L1Client
@@ -84,7 +85,8 @@ def ensure_contracts(
     """Reuse recorded contracts if their code is on the L1, else deploy and record them."""
     recorded = load_deployments(deployments).get(str(client.chain_id))
     if recorded and all(
-        len(client.w3.eth.get_code(entry.address)) > 0 for entry in recorded.values()
+        len(client.w3.eth.get_code(Web3.to_checksum_address(entry.address))) > 0
+        for entry in recorded.values()
     ):
         contracts = SettlementContracts.from_deployments(client, recorded)
         missing = [s for s in request.allowed_tokens if s not in contracts.tokens]

@@ -13,7 +13,7 @@ from __future__ import annotations
 import threading
 import time
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
@@ -57,7 +57,8 @@ class NonceManager:
     def reserve(self, address: str) -> int:
         with self._lock:
             if address not in self._next:
-                self._next[address] = self._w3.eth.get_transaction_count(address, "pending")
+                checksummed = Web3.to_checksum_address(address)
+                self._next[address] = self._w3.eth.get_transaction_count(checksummed, "pending")
             nonce = self._next[address]
             self._next[address] = nonce + 1
             return nonce
@@ -154,15 +155,16 @@ class L1Client:
         }
         return self._sign_and_send(tx, sender)
 
-    def _with_headroom(self, tx: TxParams) -> TxParams:
-        estimated = int(tx.get("gas", 0) or 0)
+    def _with_headroom(self, tx: TxParams) -> dict[str, Any]:
+        params: dict[str, Any] = dict(tx)
+        estimated = int(params.get("gas", 0) or 0)
         if estimated:
             block_limit = int(self.w3.eth.get_block("latest")["gasLimit"])
-            tx["gas"] = min(block_limit, int(estimated * self.gas_headroom) + self.gas_extra)
-        return tx
+            params["gas"] = min(block_limit, int(estimated * self.gas_headroom) + self.gas_extra)
+        return params
 
-    def _sign_and_send(self, tx: TxParams, sender: LocalAccount) -> TxReceipt:
-        tx = dict(tx)  # type: ignore[assignment]
+    def _sign_and_send(self, params: TxParams | dict[str, Any], sender: LocalAccount) -> TxReceipt:
+        tx: dict[str, Any] = dict(params)
         tx.setdefault("chainId", self.chain_id)
         if "gasPrice" not in tx and "maxFeePerGas" not in tx:
             base_fee = int(self.w3.eth.get_block("latest").get("baseFeePerGas", 0) or 0)
@@ -181,6 +183,7 @@ class L1Client:
         return receipt
 
     def wait_for_receipt(self, tx_hash: HexBytes | bytes) -> TxReceipt:
+        tx_hash = HexBytes(tx_hash)
         deadline = time.monotonic() + self.receipt_timeout
         while True:
             try:
@@ -191,11 +194,11 @@ class L1Client:
                 if time.monotonic() >= deadline:
                     raise L1Error(f"no receipt for 0x{bytes(tx_hash).hex()}: {error}") from None
 
-    def _replay_revert(self, tx: TxParams, receipt: TxReceipt) -> DecodedRevert:
+    def _replay_revert(self, tx: dict[str, Any], receipt: TxReceipt) -> DecodedRevert:
         """Re-run a reverted transaction as eth_call at its block to get the reason."""
-        call: TxParams = {k: v for k, v in tx.items() if k in ("from", "to", "data", "value")}  # type: ignore[misc]
+        call = {k: v for k, v in tx.items() if k in ("from", "to", "data", "value")}
         try:
-            self.w3.eth.call(call, receipt["blockNumber"] - 1)
+            self.w3.eth.call(cast(TxParams, call), receipt["blockNumber"] - 1)
         except (ContractCustomError, ContractLogicError, ContractPanicError) as error:
             return decode_revert(_revert_data(error))
         except Exception:  # noqa: BLE001 - best effort: the revert itself is the error
