@@ -2,7 +2,8 @@
 
 ``test_smoke_*`` runs a few small directories on every test run. The full sweep over
 every fixture file is marked ``slow``; run it with ``pytest -m slow -n 2 tests/evm``.
-Heavy files (VMTests/vmPerformance) are split per case so xdist can spread them.
+Heavy files (VMTests/vmPerformance, ~80% of the CPU time) are split per case and
+collected first, so xdist starts them first and fills in with the light files.
 """
 
 from __future__ import annotations
@@ -69,18 +70,18 @@ def test_smoke(directory: str) -> None:
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize("case", _heavy_params())
+def test_heavy_case(case: Case) -> None:
+    result = run_cases([case])[0]
+    assert result.passed, "\n".join(_describe([result]))
+
+
+@pytest.mark.slow
 @pytest.mark.parametrize("path", _light_params())
 def test_state_file(path: Path) -> None:
     cases, _skipped = load_cases(path)
     failures = _describe(run_cases(cases))
     assert not failures, "\n".join(failures)
-
-
-@pytest.mark.slow
-@pytest.mark.parametrize("case", _heavy_params())
-def test_heavy_case(case: Case) -> None:
-    result = run_cases([case])[0]
-    assert result.passed, "\n".join(_describe([result]))
 
 
 def test_detects_wrong_root() -> None:
