@@ -1,0 +1,1 @@
+"""Block producers: GRANDPA-style finality among several producers (``grandpa``, ``finality``)."""

@@ -1,0 +1,1 @@
+"""GRANDPA building blocks: wire formats, the block tree, and vote tallies."""
