@@ -395,13 +395,29 @@ def fill_gaps_once(
     known_urls: dict[str, str],
     log: JsonLog,
     metrics: Metrics,
+    gap_seen_ms: dict[tuple[str, int], int] | None = None,
+    grace_ms: int = 0,
 ) -> int:
-    """Ask each aggregator with a gap for the missing range; returns entries recovered."""
+    """Ask each aggregator with a gap for the missing range; returns entries recovered.
+
+    With ``gap_seen_ms``, a gap is fetched only once it has stayed open ``grace_ms``
+    (batches in flight close most gaps a heartbeat reveals, at no cost).
+    """
     recovered = 0
-    for aggregator_id, url, from_seq, count in intake.missing_ranges():
+    now = intake.clock_ms()
+    open_gaps = intake.missing_ranges()
+    if gap_seen_ms is not None:
+        current = {(agg, start) for agg, _, start, _ in open_gaps}
+        for stale in set(gap_seen_ms) - current:
+            del gap_seen_ms[stale]
+    for aggregator_id, url, from_seq, count in open_gaps:
         target = known_urls.get(aggregator_id) or url
         if target is None:
             continue
+        if gap_seen_ms is not None:
+            first_seen = gap_seen_ms.setdefault((aggregator_id, from_seq), now)
+            if now - first_seen < grace_ms:
+                continue
         try:
             answer = client_for(target).call("altrollup_getSequenced", from_seq, count)
             entries = parse_entries(answer.get("entries"))
@@ -433,7 +449,8 @@ class IntakeService:
     metrics: Metrics
     aggregator_urls: dict[str, str] = field(default_factory=dict)
     drop_batches: set[int] = field(default_factory=set)  # test hook: nth non-empty batch
-    gap_poll_ms: int = 100
+    gap_poll_ms: int = 50
+    gap_grace_ms: int = 150
     server: JsonRpcServer | None = None
     _batches_seen: int = 0
     _clients: dict[str, JsonRpcClient] = field(default_factory=dict)
@@ -514,6 +531,7 @@ def send_raw_transaction(service: IntakeService, params: Any) -> str:
 
 
 def _gap_loop(service: IntakeService) -> None:
+    gap_seen_ms: dict[tuple[str, int], int] = {}
     while not service._stop.is_set():  # noqa: SLF001
         service.intake.gap_event.wait(service.gap_poll_ms / 1000)
         service.intake.gap_event.clear()
@@ -522,7 +540,7 @@ def _gap_loop(service: IntakeService) -> None:
         try:
             fill_gaps_once(
                 service.intake, service.client_for, service.aggregator_urls, service.log,
-                service.metrics,
+                service.metrics, gap_seen_ms, service.gap_grace_ms,
             )  # fmt: skip
         except Exception as exc:  # noqa: BLE001 - keep recovering; report it
             service.log("gap_loop_error", error=repr(exc))
