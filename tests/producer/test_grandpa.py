@@ -311,7 +311,8 @@ def test_restart_from_snapshot_resends_the_same_vote_never_another() -> None:
     a = chain(GENESIS, 1, b"a")
     voter = fresh_voter(a)
     actions = voter.handle(TimerFired(20))
-    snapshot = actions[0].snapshot
+    (persist,) = votes_of(actions, PersistState)
+    snapshot = persist.snapshot
     (original,) = votes_of(actions)
     restored = Voter.restore(snapshot, VOTERS, KEYS[0], CONFIG)
     longer = chain(GENESIS, 3, b"b")  # after the restart a better chain appears
