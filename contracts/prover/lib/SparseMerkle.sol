@@ -185,31 +185,10 @@ library SparseMerkle {
         bool newPresent,
         bytes32 newValue,
         Proof calldata proof
-    ) internal pure returns (bytes32 newRoot) {
-        (bool ok, bytes32 terminal) = _terminal(path, oldPresent, oldValue, proof);
-        // INVARIANT: never hash a made-up state: the old value's proof must be well formed.
-        if (!ok) revert MalformedProof();
-        uint256 depth = proof.depth;
-        bytes32 newNode;
-        uint256 newStart = depth;
-        if (newPresent) {
-            // Unchanged value: the root stays, once the proof has been checked.
-            if (oldPresent && oldValue == newValue) return _checkedFold(root, terminal, path, proof);
-            newNode = leafHash(path, newValue);
-            if (!oldPresent && proof.hasTerminalLeaf) {
-                newNode = _split(path, terminal, newNode, proof.terminalPath, depth);
-            }
-        } else {
-            if (!oldPresent) return _checkedFold(root, terminal, path, proof);
-            if (depth != 0) (newNode, newStart) = _afterDelete(depth, proof);
-            else newStart = 0; // the tree held only this leaf: it becomes empty
-        }
-        bytes32 oldRoot;
-        (ok, oldRoot, newRoot) = _fold2(terminal, newNode, newStart, path, proof);
-        // INVARIANT: siblings shaped as the bitmap says (count, no zero sibling).
-        if (!ok) revert MalformedProof();
-        // INVARIANT: the proof opens the committed root.
-        if (oldRoot != root) revert RootMismatch();
+    ) internal pure returns (bytes32) {
+        (bytes32 terminal, bytes32 newNode, uint256 newStart) =
+            _plan(path, oldPresent, oldValue, newPresent, newValue, proof);
+        return _apply(root, path, terminal, newNode, newStart, proof);
     }
 
     /// @notice `rootAfterUpdate` for an included key getting a new value (or deleted when
@@ -234,6 +213,55 @@ library SparseMerkle {
     /*´:°•.°+.*•´.*:˚.°*.˚•´.°:°•.°•.*•´.*:˚.°*.˚•´.°:°•.°+.*•´.*:*/
     /*                     PRIVATE HELPERS                        */
     /*.•°:°.´+˚.*°.˚:*.´•*.+°.•°:´*.´•*.•°.•°:°.´:•˚°.*°.˚:*.´+°.•*/
+
+    /// @dev `newStart` value marking a no-op update (the root stays once verified).
+    uint256 private constant _NO_CHANGE = type(uint256).max;
+
+    /// @dev What replaces the terminal and from which depth it is folded, for an update
+    ///      from the old to the new value (`_NO_CHANGE` when the value stays).
+    function _plan(
+        bytes32 path,
+        bool oldPresent,
+        bytes32 oldValue,
+        bool newPresent,
+        bytes32 newValue,
+        Proof calldata proof
+    ) private pure returns (bytes32 terminal, bytes32 newNode, uint256 newStart) {
+        bool ok;
+        (ok, terminal) = _terminal(path, oldPresent, oldValue, proof);
+        // INVARIANT: never hash a made-up state: the old value's proof must be well formed.
+        if (!ok) revert MalformedProof();
+        newStart = proof.depth;
+        if (newPresent) {
+            if (oldPresent && oldValue == newValue) return (terminal, 0, _NO_CHANGE);
+            newNode = leafHash(path, newValue);
+            // Insertion next to another leaf: both leaves go down to where paths split.
+            if (!oldPresent && proof.hasTerminalLeaf) newNode = _split(path, terminal, newNode, proof);
+        } else {
+            if (!oldPresent) return (terminal, 0, _NO_CHANGE);
+            if (newStart != 0) (newNode, newStart) = _afterDelete(newStart, proof);
+            // else: the tree held only this leaf and becomes empty (newNode = 0 at 0).
+        }
+    }
+
+    /// @dev Fold the old terminal and the new node through the proof's siblings; check
+    ///      the old root; return the new one.
+    function _apply(
+        bytes32 root,
+        bytes32 path,
+        bytes32 terminal,
+        bytes32 newNode,
+        uint256 newStart,
+        Proof calldata proof
+    ) private pure returns (bytes32 newRoot) {
+        if (newStart == _NO_CHANGE) return _checkedFold(root, terminal, path, proof);
+        (bool ok, bytes32 oldRoot, bytes32 r) = _fold2(terminal, newNode, newStart, path, proof);
+        // INVARIANT: siblings shaped as the bitmap says (count, no zero sibling).
+        if (!ok) revert MalformedProof();
+        // INVARIANT: the proof opens the committed root.
+        if (oldRoot != root) revert RootMismatch();
+        newRoot = r;
+    }
 
     /// @dev `smt._terminal_hash` minus the sibling checks (done while folding): the hash of
     ///      the terminal node the proof claims, `ok = false` if the claim is malformed.
@@ -299,34 +327,33 @@ library SparseMerkle {
         pure
         returns (bool ok, bytes32 oldRoot, bytes32 newRoot)
     {
-        uint256 depth = proof.depth;
-        uint256 bitmap = proof.siblingBitmap;
         bytes32[] calldata siblings = proof.siblings;
         /// @solidity memory-safe-assembly
         assembly {
-            let bad := 0
+            // Few stack slots here: a shape error poisons `idx` with 2^255, which at most
+            // 256 decrements can never bring back to zero, instead of a separate flag. A
+            // missing sibling (idx == 0) wraps `idx` around, with the same effect.
             let idx := siblings.length
-            for { let d := depth } d {} {
+            for { let d := calldataload(proof) } d {} {
                 d := sub(d, 1)
                 let s := 0
-                if and(shr(d, bitmap), 1) {
-                    bad := or(bad, iszero(idx))
-                    idx := sub(idx, iszero(iszero(idx)))
+                // proof + 0x20: the sibling bitmap.
+                if and(shr(d, calldataload(add(proof, 0x20))), 1) {
+                    idx := sub(idx, 1)
                     s := calldataload(add(siblings.offset, shl(5, idx)))
-                    bad := or(bad, iszero(s))
+                    if iszero(s) { idx := shl(255, 1) }
                 }
                 let o := shl(5, and(shr(sub(255, d), path), 1))
-                let so := xor(o, 0x20)
                 mstore(o, oldNode)
-                mstore(so, s)
+                mstore(xor(o, 0x20), s)
                 oldNode := keccak256(0x00, 0x40)
                 if lt(d, newStart) {
                     mstore(o, newNode)
-                    mstore(so, s)
+                    mstore(xor(o, 0x20), s)
                     newNode := keccak256(0x00, 0x40)
                 }
             }
-            ok := iszero(or(bad, idx))
+            ok := iszero(idx)
             oldRoot := oldNode
             newRoot := newNode
         }
@@ -346,13 +373,14 @@ library SparseMerkle {
 
     /// @dev Insertion next to the leaf `other` (hash `otherLeaf`) at `depth`: the subtree
     ///      that replaces it, with both leaves at the depth `j + 1` where the paths split.
-    function _split(bytes32 path, bytes32 otherLeaf, bytes32 myLeaf, bytes32 otherPath, uint256 depth)
+    function _split(bytes32 path, bytes32 otherLeaf, bytes32 myLeaf, Proof calldata proof)
         private
         pure
         returns (bytes32 node)
     {
-        // `_terminal` guarantees otherPath != path and a common prefix of >= depth bits.
-        uint256 j = 255 - Bits.log2(uint256(path ^ otherPath));
+        uint256 depth = proof.depth;
+        // `_terminal` guarantees terminalPath != path and a common prefix of >= depth bits.
+        uint256 j = 255 - Bits.log2(uint256(path ^ proof.terminalPath));
         /// @solidity memory-safe-assembly
         assembly {
             let o := shl(5, and(shr(sub(255, j), path), 1))

@@ -107,3 +107,9 @@ interface VmRollup {
     /// @notice Starts recording emitted logs.
     function recordLogs() external;
 }
+
+/// @notice Cheatcodes appended for the prover library tests (golden vectors).
+interface VmProver {
+    /// @notice True iff `key` (a JSONPath) exists in `json` (also when its value is null).
+    function keyExistsJson(string calldata json, string calldata key) external view returns (bool);
+}
