@@ -22,7 +22,7 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TextIO
 
 from sha3 import keccak_256
 
@@ -296,6 +296,7 @@ def start_aggregator(
     state: StateView = unlimited_state,
     clock_ms: Callable[[], int] = wall_clock_ms,
     public_url: str | None = None,
+    log_stream: TextIO | None = None,
 ) -> Aggregator:
     """Open the store, bind the server, start forwarding; returns the running aggregator."""
     store = SequenceStore(config.db_path, durability=config.durability)
@@ -310,7 +311,11 @@ def start_aggregator(
         )
     metrics = Metrics(prefix="altrollup_aggregator_")
     _describe_metrics(metrics)
-    log = JsonLog(component=f"aggregator:{config.aggregator_id}", enabled=config.log_enabled)
+    log = JsonLog(
+        component=f"aggregator:{config.aggregator_id}",
+        stream=log_stream,
+        enabled=config.log_enabled,
+    )
     agg = Aggregator(config, store, state, clock_ms, log, metrics)
     metrics.set("backlog", store.unacked_count)
     metrics.set("last_seq", store.last_seq)

@@ -61,6 +61,7 @@ class SequencedTx:
             "seq": self.seq,
             "timestampMs": self.timestamp_ms,
             "hash": "0x" + self.tx_hash.hex(),
+            "from": "0x" + self.sender.hex(),
             "raw": "0x" + self.raw.hex(),
         }
 
