@@ -15,6 +15,8 @@ from agents.evm.vm import Frame
 
 
 def add(evm: Frame) -> None:
+    """ADD: ``a + b`` modulo 2**256."""
+
     # STACK
     stack = evm.stack
     x = stack.pop()
@@ -30,6 +32,8 @@ def add(evm: Frame) -> None:
 
 
 def sub(evm: Frame) -> None:
+    """SUB: ``a - b`` modulo 2**256."""
+
     # STACK
     stack = evm.stack
     x = stack.pop()
@@ -45,6 +49,8 @@ def sub(evm: Frame) -> None:
 
 
 def mul(evm: Frame) -> None:
+    """MUL: ``a * b`` modulo 2**256."""
+
     # STACK
     stack = evm.stack
     x = stack.pop()
@@ -60,6 +66,8 @@ def mul(evm: Frame) -> None:
 
 
 def div(evm: Frame) -> None:
+    """DIV: unsigned ``a // b``; 0 when ``b == 0``."""
+
     # STACK
     stack = evm.stack
     x = stack.pop()
@@ -75,6 +83,8 @@ def div(evm: Frame) -> None:
 
 
 def sdiv(evm: Frame) -> None:
+    """SDIV: two's-complement division truncated toward zero; 0 when ``b == 0``."""
+
     # STACK
     stack = evm.stack
     x = stack.pop()
@@ -99,6 +109,8 @@ def sdiv(evm: Frame) -> None:
 
 
 def mod(evm: Frame) -> None:
+    """MOD: unsigned ``a % b``; 0 when ``b == 0``."""
+
     # STACK
     stack = evm.stack
     x = stack.pop()
@@ -114,6 +126,8 @@ def mod(evm: Frame) -> None:
 
 
 def smod(evm: Frame) -> None:
+    """SMOD: signed remainder taking the sign of ``a``; 0 when ``b == 0``."""
+
     # STACK
     stack = evm.stack
     x = stack.pop()
@@ -138,6 +152,8 @@ def smod(evm: Frame) -> None:
 
 
 def addmod(evm: Frame) -> None:
+    """ADDMOD: ``(a + b) % n`` without intermediate overflow; 0 when ``n == 0``."""
+
     # STACK
     stack = evm.stack
     x = stack.pop()
@@ -154,6 +170,8 @@ def addmod(evm: Frame) -> None:
 
 
 def mulmod(evm: Frame) -> None:
+    """MULMOD: ``(a * b) % n`` without intermediate overflow; 0 when ``n == 0``."""
+
     # STACK
     stack = evm.stack
     x = stack.pop()
@@ -170,6 +188,8 @@ def mulmod(evm: Frame) -> None:
 
 
 def exp(evm: Frame) -> None:
+    """EXP: ``a ** b`` modulo 2**256; 50 gas per byte of the exponent."""
+
     # STACK
     stack = evm.stack
     base = stack.pop()
@@ -186,6 +206,8 @@ def exp(evm: Frame) -> None:
 
 
 def signextend(evm: Frame) -> None:
+    """SIGNEXTEND: extend the sign bit of byte ``b`` (0 = lowest) of ``x``."""
+
     # STACK
     stack = evm.stack
     byte_num = stack.pop()

@@ -9,6 +9,8 @@ from agents.evm.vm import Frame
 
 
 def bitwise_and(evm: Frame) -> None:
+    """AND: bitwise ``a & b``."""
+
     # STACK
     stack = evm.stack
     x = stack.pop()
@@ -24,6 +26,8 @@ def bitwise_and(evm: Frame) -> None:
 
 
 def bitwise_or(evm: Frame) -> None:
+    """OR: bitwise ``a | b``."""
+
     # STACK
     stack = evm.stack
     x = stack.pop()
@@ -39,6 +43,8 @@ def bitwise_or(evm: Frame) -> None:
 
 
 def bitwise_xor(evm: Frame) -> None:
+    """XOR: bitwise ``a ^ b``."""
+
     # STACK
     stack = evm.stack
     x = stack.pop()
@@ -54,6 +60,8 @@ def bitwise_xor(evm: Frame) -> None:
 
 
 def bitwise_not(evm: Frame) -> None:
+    """NOT: bitwise complement of ``a``."""
+
     # STACK
     stack = evm.stack
     x = stack.pop()
@@ -68,6 +76,8 @@ def bitwise_not(evm: Frame) -> None:
 
 
 def get_byte(evm: Frame) -> None:
+    """BYTE: byte ``i`` of ``x`` counting from the most significant; 0 if ``i >= 32``."""
+
     # STACK
     stack = evm.stack
     index = stack.pop()
@@ -83,6 +93,8 @@ def get_byte(evm: Frame) -> None:
 
 
 def bitwise_shl(evm: Frame) -> None:
+    """SHL (EIP-145): ``value << shift`` modulo 2**256."""
+
     # STACK
     stack = evm.stack
     shift = stack.pop()
@@ -98,6 +110,8 @@ def bitwise_shl(evm: Frame) -> None:
 
 
 def bitwise_shr(evm: Frame) -> None:
+    """SHR (EIP-145): logical ``value >> shift``."""
+
     # STACK
     stack = evm.stack
     shift = stack.pop()
@@ -113,6 +127,8 @@ def bitwise_shr(evm: Frame) -> None:
 
 
 def bitwise_sar(evm: Frame) -> None:
+    """SAR (EIP-145): arithmetic (sign-filling) ``value >> shift``."""
+
     # STACK
     stack = evm.stack
     shift = stack.pop()

@@ -9,6 +9,8 @@ from agents.evm.vm import Frame
 
 
 def block_hash(evm: Frame) -> None:
+    """BLOCKHASH: hash of one of the 256 most recent blocks, else 0."""
+
     # STACK
     number = evm.stack.pop()
     # GAS
@@ -28,30 +30,42 @@ def block_hash(evm: Frame) -> None:
 
 
 def coinbase(evm: Frame) -> None:
+    """COINBASE: the block's beneficiary."""
+
     # STACK / GAS / OPERATION / PROGRAM COUNTER
     _push_constant(evm, int.from_bytes(evm.ctx.block.coinbase, "big"), GAS_BASE)
 
 
 def timestamp(evm: Frame) -> None:
+    """TIMESTAMP: the block's timestamp."""
+
     # STACK / GAS / OPERATION / PROGRAM COUNTER
     _push_constant(evm, evm.ctx.block.timestamp, GAS_BASE)
 
 
 def number(evm: Frame) -> None:
+    """NUMBER: the block number."""
+
     # STACK / GAS / OPERATION / PROGRAM COUNTER
     _push_constant(evm, evm.ctx.block.number, GAS_BASE)
 
 
 def prev_randao(evm: Frame) -> None:
+    """PREVRANDAO (EIP-4399): the beacon chain randomness."""
+
     # STACK / GAS / OPERATION / PROGRAM COUNTER
     _push_constant(evm, int.from_bytes(evm.ctx.block.prev_randao, "big"), GAS_BASE)
 
 
 def gas_limit(evm: Frame) -> None:
+    """GASLIMIT: the block gas limit."""
+
     # STACK / GAS / OPERATION / PROGRAM COUNTER
     _push_constant(evm, evm.ctx.block.gas_limit, GAS_BASE)
 
 
 def chain_id(evm: Frame) -> None:
+    """CHAINID (EIP-1344): the chain id."""
+
     # STACK / GAS / OPERATION / PROGRAM COUNTER
     _push_constant(evm, evm.ctx.block.chain_id, GAS_BASE)

@@ -9,6 +9,8 @@ from agents.evm.vm import Frame
 
 
 def less_than(evm: Frame) -> None:
+    """LT: 1 if ``a < b`` (unsigned) else 0."""
+
     # STACK
     stack = evm.stack
     x = stack.pop()
@@ -24,6 +26,8 @@ def less_than(evm: Frame) -> None:
 
 
 def greater_than(evm: Frame) -> None:
+    """GT: 1 if ``a > b`` (unsigned) else 0."""
+
     # STACK
     stack = evm.stack
     x = stack.pop()
@@ -39,6 +43,8 @@ def greater_than(evm: Frame) -> None:
 
 
 def signed_less_than(evm: Frame) -> None:
+    """SLT: 1 if ``a < b`` as two's-complement integers else 0."""
+
     # STACK
     stack = evm.stack
     x = stack.pop() ^ U255_SIGN
@@ -54,6 +60,8 @@ def signed_less_than(evm: Frame) -> None:
 
 
 def signed_greater_than(evm: Frame) -> None:
+    """SGT: 1 if ``a > b`` as two's-complement integers else 0."""
+
     # STACK
     stack = evm.stack
     x = stack.pop() ^ U255_SIGN
@@ -69,6 +77,8 @@ def signed_greater_than(evm: Frame) -> None:
 
 
 def equal(evm: Frame) -> None:
+    """EQ: 1 if ``a == b`` else 0."""
+
     # STACK
     stack = evm.stack
     x = stack.pop()
@@ -84,6 +94,8 @@ def equal(evm: Frame) -> None:
 
 
 def is_zero(evm: Frame) -> None:
+    """ISZERO: 1 if ``a == 0`` else 0."""
+
     # STACK
     stack = evm.stack
     x = stack.pop()

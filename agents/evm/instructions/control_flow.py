@@ -8,6 +8,8 @@ from agents.evm.vm import Frame
 
 
 def stop(evm: Frame) -> None:
+    """STOP: halt successfully with no output."""
+
     # STACK / GAS: none
     # OPERATION
     evm.running = False
@@ -17,6 +19,8 @@ def stop(evm: Frame) -> None:
 
 
 def jump(evm: Frame) -> None:
+    """JUMP: continue at a JUMPDEST."""
+
     # STACK
     destination = evm.stack.pop()
     # GAS
@@ -31,6 +35,8 @@ def jump(evm: Frame) -> None:
 
 
 def jumpi(evm: Frame) -> None:
+    """JUMPI: continue at a JUMPDEST if the condition is non-zero."""
+
     # STACK
     stack = evm.stack
     destination = stack.pop()
@@ -49,6 +55,8 @@ def jumpi(evm: Frame) -> None:
 
 
 def pc(evm: Frame) -> None:
+    """PC: the offset of this instruction."""
+
     # STACK
     stack = evm.stack
     if len(stack) >= STACK_LIMIT:
@@ -64,6 +72,8 @@ def pc(evm: Frame) -> None:
 
 
 def gas_left(evm: Frame) -> None:
+    """GAS: gas remaining after this instruction."""
+
     # STACK
     stack = evm.stack
     if len(stack) >= STACK_LIMIT:
@@ -79,6 +89,8 @@ def gas_left(evm: Frame) -> None:
 
 
 def jumpdest(evm: Frame) -> None:
+    """JUMPDEST: mark a valid jump target."""
+
     # STACK: none
     # GAS
     evm.gas_left -= GAS_JUMPDEST

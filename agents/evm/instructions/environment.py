@@ -34,11 +34,15 @@ def _push_constant(evm: Frame, value: int, gas: int) -> None:
 
 
 def address(evm: Frame) -> None:
+    """ADDRESS: the executing account."""
+
     # STACK / GAS / OPERATION / PROGRAM COUNTER
     _push_constant(evm, int.from_bytes(evm.address, "big"), GAS_BASE)
 
 
 def balance(evm: Frame) -> None:
+    """BALANCE: balance of an account (EIP-2929 warm/cold)."""
+
     # STACK
     target = to_address(evm.stack.pop())
     # GAS
@@ -54,21 +58,29 @@ def balance(evm: Frame) -> None:
 
 
 def origin(evm: Frame) -> None:
+    """ORIGIN: the transaction sender."""
+
     # STACK / GAS / OPERATION / PROGRAM COUNTER
     _push_constant(evm, int.from_bytes(evm.ctx.tx.origin, "big"), GAS_BASE)
 
 
 def caller(evm: Frame) -> None:
+    """CALLER: the account that made this call."""
+
     # STACK / GAS / OPERATION / PROGRAM COUNTER
     _push_constant(evm, int.from_bytes(evm.caller, "big"), GAS_BASE)
 
 
 def callvalue(evm: Frame) -> None:
+    """CALLVALUE: wei sent with this call."""
+
     # STACK / GAS / OPERATION / PROGRAM COUNTER
     _push_constant(evm, evm.value, GAS_BASE)
 
 
 def calldataload(evm: Frame) -> None:
+    """CALLDATALOAD: 32 bytes of calldata from ``start``, zero-padded."""
+
     # STACK
     start = evm.stack.pop()
     # GAS
@@ -82,11 +94,15 @@ def calldataload(evm: Frame) -> None:
 
 
 def calldatasize(evm: Frame) -> None:
+    """CALLDATASIZE: length of the calldata."""
+
     # STACK / GAS / OPERATION / PROGRAM COUNTER
     _push_constant(evm, len(evm.calldata), GAS_BASE)
 
 
 def calldatacopy(evm: Frame) -> None:
+    """CALLDATACOPY: copy calldata (zero-padded) to memory."""
+
     # STACK
     stack = evm.stack
     memory_start = stack.pop()
@@ -105,11 +121,15 @@ def calldatacopy(evm: Frame) -> None:
 
 
 def codesize(evm: Frame) -> None:
+    """CODESIZE: length of the executing code."""
+
     # STACK / GAS / OPERATION / PROGRAM COUNTER
     _push_constant(evm, len(evm.code), GAS_BASE)
 
 
 def codecopy(evm: Frame) -> None:
+    """CODECOPY: copy the executing code (zero-padded) to memory."""
+
     # STACK
     stack = evm.stack
     memory_start = stack.pop()
@@ -128,11 +148,15 @@ def codecopy(evm: Frame) -> None:
 
 
 def gasprice(evm: Frame) -> None:
+    """GASPRICE: the transaction's effective gas price."""
+
     # STACK / GAS / OPERATION / PROGRAM COUNTER
     _push_constant(evm, evm.ctx.tx.gas_price, GAS_BASE)
 
 
 def extcodesize(evm: Frame) -> None:
+    """EXTCODESIZE: code length of an account (EIP-2929 warm/cold)."""
+
     # STACK
     target = to_address(evm.stack.pop())
     # GAS
@@ -148,6 +172,8 @@ def extcodesize(evm: Frame) -> None:
 
 
 def extcodecopy(evm: Frame) -> None:
+    """EXTCODECOPY: copy an account's code to memory (EIP-2929 warm/cold)."""
+
     # STACK
     stack = evm.stack
     target = to_address(stack.pop())
@@ -170,11 +196,15 @@ def extcodecopy(evm: Frame) -> None:
 
 
 def returndatasize(evm: Frame) -> None:
+    """RETURNDATASIZE (EIP-211): length of the last call's return data."""
+
     # STACK / GAS / OPERATION / PROGRAM COUNTER
     _push_constant(evm, len(evm.return_data), GAS_BASE)
 
 
 def returndatacopy(evm: Frame) -> None:
+    """RETURNDATACOPY (EIP-211): copy return data; reading past its end halts."""
+
     # STACK
     stack = evm.stack
     memory_start = stack.pop()
@@ -197,6 +227,8 @@ def returndatacopy(evm: Frame) -> None:
 
 
 def extcodehash(evm: Frame) -> None:
+    """EXTCODEHASH (EIP-1052): code hash of an account, 0 if it is empty or absent."""
+
     # STACK
     target = to_address(evm.stack.pop())
     # GAS
@@ -217,16 +249,22 @@ def extcodehash(evm: Frame) -> None:
 
 
 def self_balance(evm: Frame) -> None:
+    """SELFBALANCE (EIP-1884): balance of the executing account."""
+
     # STACK / GAS / OPERATION / PROGRAM COUNTER
     _push_constant(evm, evm.ctx.state.get_balance(evm.address), GAS_SELF_BALANCE)
 
 
 def base_fee(evm: Frame) -> None:
+    """BASEFEE (EIP-3198): the block's base fee."""
+
     # STACK / GAS / OPERATION / PROGRAM COUNTER
     _push_constant(evm, evm.ctx.block.base_fee, GAS_BASE_FEE)
 
 
 def blob_hash(evm: Frame) -> None:
+    """BLOBHASH (EIP-4844): the transaction's i-th blob versioned hash, or 0."""
+
     # STACK
     index = evm.stack.pop()
     # GAS
@@ -241,6 +279,8 @@ def blob_hash(evm: Frame) -> None:
 
 
 def blob_base_fee(evm: Frame) -> None:
+    """BLOBBASEFEE (EIP-7516): the block's blob base fee."""
+
     # STACK / GAS / OPERATION / PROGRAM COUNTER
     _push_constant(evm, blob_gas_price(evm.ctx.block.excess_blob_gas), GAS_BASE)
 

@@ -11,6 +11,8 @@ from agents.evm.vm import Frame
 
 
 def keccak(evm: Frame) -> None:
+    """KECCAK256: hash of ``memory[start:start + size]``."""
+
     # STACK
     stack = evm.stack
     start = stack.pop()

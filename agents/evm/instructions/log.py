@@ -14,6 +14,8 @@ def make_log(num_topics: int) -> Callable[[Frame], None]:
     """LOG<num_topics>."""
 
     def log_n(evm: Frame) -> None:
+        """LOGn: append a log with n topics and ``memory[start:start + size]`` as data."""
+
         # STACK
         stack = evm.stack
         if len(stack) < 2 + num_topics:

@@ -9,6 +9,8 @@ from agents.evm.vm import Frame
 
 
 def mstore(evm: Frame) -> None:
+    """MSTORE: write a 32-byte word to memory."""
+
     # STACK
     stack = evm.stack
     start = stack.pop()
@@ -25,6 +27,8 @@ def mstore(evm: Frame) -> None:
 
 
 def mstore8(evm: Frame) -> None:
+    """MSTORE8: write the low byte of a word to memory."""
+
     # STACK
     stack = evm.stack
     start = stack.pop()
@@ -41,6 +45,8 @@ def mstore8(evm: Frame) -> None:
 
 
 def mload(evm: Frame) -> None:
+    """MLOAD: read a 32-byte word from memory."""
+
     # STACK
     stack = evm.stack
     start = stack.pop()
@@ -56,6 +62,8 @@ def mload(evm: Frame) -> None:
 
 
 def msize(evm: Frame) -> None:
+    """MSIZE: current memory size in bytes (a multiple of 32)."""
+
     # STACK
     stack = evm.stack
     if len(stack) >= STACK_LIMIT:
@@ -71,6 +79,8 @@ def msize(evm: Frame) -> None:
 
 
 def mcopy(evm: Frame) -> None:
+    """MCOPY (EIP-5656): copy within memory (overlap-safe)."""
+
     # STACK
     stack = evm.stack
     destination = stack.pop()

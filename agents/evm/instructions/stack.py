@@ -14,6 +14,8 @@ from agents.evm.vm import Frame
 
 
 def pop(evm: Frame) -> None:
+    """POP: discard the top item."""
+
     # STACK
     evm.stack.pop()
     # GAS
@@ -26,6 +28,8 @@ def pop(evm: Frame) -> None:
 
 
 def push0(evm: Frame) -> None:
+    """PUSH0 (EIP-3855): push 0."""
+
     # STACK
     stack = evm.stack
     if len(stack) >= STACK_LIMIT:
@@ -44,6 +48,8 @@ def make_push(num_bytes: int) -> Callable[[Frame], None]:
     """PUSH<num_bytes>: push the next ``num_bytes`` code bytes (zero-padded at the end)."""
 
     def push_n(evm: Frame) -> None:
+        """PUSHn: push the n-byte immediate that follows the opcode."""
+
         # STACK
         stack = evm.stack
         if len(stack) >= STACK_LIMIT:
@@ -66,6 +72,8 @@ def make_dup(item: int) -> Callable[[Frame], None]:
     """DUP<item>: duplicate the ``item``-th stack item (1 = top)."""
 
     def dup_n(evm: Frame) -> None:
+        """DUPn: push a copy of the n-th stack item."""
+
         # STACK (too few items: stack[-item] raises IndexError = underflow)
         stack = evm.stack
         if len(stack) >= STACK_LIMIT:
@@ -88,6 +96,8 @@ def make_swap(item: int) -> Callable[[Frame], None]:
     depth = item + 1
 
     def swap_n(evm: Frame) -> None:
+        """SWAPn: exchange the top and the (n+1)-th stack items."""
+
         # STACK (too few items: stack[-depth] raises IndexError = underflow)
         stack = evm.stack
         # GAS

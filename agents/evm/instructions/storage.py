@@ -17,6 +17,8 @@ from agents.evm.vm import Frame
 
 
 def sload(evm: Frame) -> None:
+    """SLOAD: read a storage slot (EIP-2929 warm/cold)."""
+
     # STACK
     key = evm.stack.pop()
     # GAS
@@ -33,6 +35,8 @@ def sload(evm: Frame) -> None:
 
 
 def sstore(evm: Frame) -> None:
+    """SSTORE: write a storage slot (EIP-2200 net metering, EIP-2929, EIP-3529 refunds)."""
+
     # STACK
     stack = evm.stack
     key = stack.pop()
@@ -74,6 +78,8 @@ def sstore(evm: Frame) -> None:
 
 
 def tload(evm: Frame) -> None:
+    """TLOAD (EIP-1153): read transient storage."""
+
     # STACK
     key = evm.stack.pop()
     # GAS
@@ -87,6 +93,8 @@ def tload(evm: Frame) -> None:
 
 
 def tstore(evm: Frame) -> None:
+    """TSTORE (EIP-1153): write transient storage."""
+
     # STACK
     stack = evm.stack
     key = stack.pop()

@@ -105,6 +105,8 @@ def _generic_create(
 
 
 def create(evm: Frame) -> None:
+    """CREATE: deploy a contract at keccak(rlp([sender, nonce]))[12:]."""
+
     # STACK
     stack = evm.stack
     endowment = stack.pop()
@@ -124,6 +126,8 @@ def create(evm: Frame) -> None:
 
 
 def create2(evm: Frame) -> None:
+    """CREATE2 (EIP-1014): deploy a contract at a salt-determined address."""
+
     # STACK
     stack = evm.stack
     endowment = stack.pop()
@@ -207,6 +211,8 @@ def _grow(evm: Frame, in_start: int, in_size: int, out_start: int, out_size: int
 
 
 def call(evm: Frame) -> None:
+    """CALL: message call with value transfer."""
+
     # STACK
     stack = evm.stack
     gas = stack.pop()
@@ -246,6 +252,8 @@ def call(evm: Frame) -> None:
 
 
 def callcode(evm: Frame) -> None:
+    """CALLCODE: run another account's code in this account's context, with value."""
+
     # STACK
     stack = evm.stack
     gas = stack.pop()
@@ -282,6 +290,8 @@ def callcode(evm: Frame) -> None:
 
 
 def delegatecall(evm: Frame) -> None:
+    """DELEGATECALL (EIP-7): run another account's code keeping caller and value."""
+
     # STACK
     stack = evm.stack
     gas = stack.pop()
@@ -309,6 +319,8 @@ def delegatecall(evm: Frame) -> None:
 
 
 def staticcall(evm: Frame) -> None:
+    """STATICCALL (EIP-214): message call that may not modify state."""
+
     # STACK
     stack = evm.stack
     gas = stack.pop()
@@ -336,6 +348,8 @@ def staticcall(evm: Frame) -> None:
 
 
 def return_(evm: Frame) -> None:
+    """RETURN: halt successfully with ``memory[start:start + size]`` as output."""
+
     # STACK
     stack = evm.stack
     start = stack.pop()
@@ -350,6 +364,8 @@ def return_(evm: Frame) -> None:
 
 
 def revert(evm: Frame) -> None:
+    """REVERT (EIP-140): undo this frame's changes, keep its remaining gas, return data."""
+
     # STACK
     stack = evm.stack
     start = stack.pop()
@@ -363,11 +379,18 @@ def revert(evm: Frame) -> None:
 
 
 def invalid(evm: Frame) -> None:
+    """INVALID (0xFE) and every undefined opcode: exceptional halt."""
+
     # OPERATION
     raise InvalidOpcode
 
 
 def selfdestruct(evm: Frame) -> None:
+    """SELFDESTRUCT (EIP-6780): send all ether to the beneficiary.
+
+    The account itself is deleted only if it was created in this transaction.
+    """
+
     # STACK
     beneficiary = to_address(evm.stack.pop())
     # GAS
