@@ -429,6 +429,132 @@ def commitment_vectors() -> dict[str, Any]:
     }
 
 
+# ================================================================ prover.json
+# Added for the Solidity prover libraries (contracts/prover/lib): openings the one-step
+# prover performs that the two files above do not spell out. New file, so smt.json and
+# commitment.json stay byte-identical.
+
+
+def code_opening_vectors() -> list[dict[str, Any]]:
+    """Per instruction: its chunk and leaf proof, and for PUSHn the value, read from the
+    opcode's chunk and the next two (zero words past the code, as the prover sees them)."""
+    codes = [
+        bytes.fromhex("600160005260206000f3"),
+        # PUSH32 at a chunk's last byte (its data fills the next chunk and one byte of the
+        # one after), PUSH2 at a chunk's last byte, PUSH1 as the very last byte (its
+        # missing data reads as zero).
+        bytes([0x5B] * 30 + [0x7F]) + bytes(range(1, 33)) + bytes([0x5B] * 29 + [0x61, 0xAA, 0xBB, 0x60]),
+        # PUSH32 in the middle of a chunk (data over two chunks) and truncated PUSH16.
+        bytes([0x5B] * 10 + [0x7F]) + bytes(range(0x40, 0x60)) + bytes([0x6F, 0x01, 0x02]),
+        bytes([0x61, 0x5B, 0x5B] * 30) + bytes([0x5B] * 3),
+    ]
+    out = []
+    for code in codes:
+        chunks = c.code_chunks(code)
+        steps = []
+        pc = 0
+        while pc < len(code):
+            op = code[pc]
+            index, _ = c.code_chunk_index(pc)
+            following = [chunks[i] if i < len(chunks) else c.ZERO_WORD for i in (index + 1, index + 2)]
+            n = op - 0x5F if 0x60 <= op <= 0x7F else 0
+            data = code[pc + 1 : pc + 1 + n]
+            steps.append(
+                {
+                    "pc": pc,
+                    "opcode": op,
+                    "chunkIndex": index,
+                    "chunk": hx(chunks[index]),
+                    "siblings": [hx(x) for x in c.merkle_proof(chunks, index)],
+                    "next1": hx(following[0]),
+                    "next2": hx(following[1]),
+                    "pushSize": n,
+                    "pushValue": word(int.from_bytes(data + bytes(n - len(data)), "big")),
+                }
+            )
+            pc += 1 + n
+        out.append(
+            {
+                "code": hx(code),
+                "size": len(code),
+                "chunkCount": len(chunks),
+                "root": hx(c.code_root(code)),
+                "steps": steps,
+            }
+        )
+    return out
+
+
+def word_tree_write_vectors() -> list[dict[str, Any]]:
+    """Leaf writes: the proof of the old leaf and the root after the write."""
+    out = []
+    for size in (1, 2, 3, 5, 8, 33):
+        leaves = [pseudo("leaf", i) for i in range(size)]
+        root = c.merkle_root(leaves)
+        for index in sorted({0, size // 2, size - 1}):
+            new_leaf = pseudo("written", index)
+            siblings = c.merkle_proof(leaves, index)
+            new_root = c.root_after_leaf_write(index, new_leaf, siblings)
+            assert new_root == c.merkle_root(leaves[:index] + [new_leaf] + leaves[index + 1 :])
+            out.append(
+                {
+                    "leafCount": size,
+                    "root": hx(root),
+                    "index": index,
+                    "oldLeaf": hx(leaves[index]),
+                    "newLeaf": hx(new_leaf),
+                    "siblings": [hx(x) for x in siblings],
+                    "newRoot": hx(new_root),
+                }
+            )
+    return out
+
+
+def growth_vectors() -> list[dict[str, Any]]:
+    """Memory expansion: the root of `old` words grown to `new` words."""
+    out = []
+    for old, new in ((0, 1), (0, 7), (1, 2), (3, 4), (5, 40), (33, 33), (64, 65), (100, 3000)):
+        leaves = [pseudo("grow", i) for i in range(old)]
+        root = c.merkle_root(leaves)
+        grown = c.root_after_growth(root, old, new)
+        assert grown == c.merkle_root(leaves + [c.ZERO_WORD] * max(new - old, 0)) or new <= old
+        out.append({"oldWords": old, "newWords": new, "oldRoot": hx(root), "newRoot": hx(grown)})
+    return out
+
+
+def set_insertion_vectors() -> dict[str, Any]:
+    """The warm-address set of commitment.json built insertion by insertion from proofs
+    (what the prover does), plus a slot set keyed `address || w(slot)`."""
+    out: dict[str, Any] = {}
+    for name, keys in (
+        ("warmAddresses", [pseudo("warm", i, 20) for i in range(3)]),
+        ("warmSlots", [c.slot_key(pseudo("warm", i % 2, 20), i) for i in range(6)]),
+    ):
+        store: dict[bytes, bytes] = {}
+        root = smt.EMPTY
+        steps = []
+        for key in keys:
+            proof = smt.prove(store, root, key)
+            new_root = smt.update(store, root, {key: c.ONE_WORD})
+            assert smt.root_after_update_from_proof(root, key, None, c.ONE_WORD, proof) == new_root
+            steps.append(
+                {"key": hx(key), "root": hx(root), "proof": proof.to_json(), "newRoot": hx(new_root)}
+            )
+            root = new_root
+        out[name] = steps
+    return out
+
+
+def prover_vectors() -> dict[str, Any]:
+    return {
+        "description": "Openings of the Solidity prover libraries: docs/commitment.md, 2.2-3.",
+        "codeOpenings": code_opening_vectors(),
+        "wordTreeWrites": word_tree_write_vectors(),
+        "growth": growth_vectors(),
+        "setInsertions": set_insertion_vectors(),
+    }
+
+
 # ================================================================ main
 
 
@@ -436,6 +562,7 @@ def render() -> dict[str, str]:
     return {
         "smt.json": json.dumps(smt_vectors(), indent=1) + "\n",
         "commitment.json": json.dumps(commitment_vectors(), indent=1) + "\n",
+        "prover.json": json.dumps(prover_vectors(), indent=1) + "\n",
     }
 
 
