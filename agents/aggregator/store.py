@@ -8,7 +8,7 @@ Schema (``PRAGMA user_version = 1``)::
         tx_hash      BLOB NOT NULL UNIQUE,  -- keccak of the raw bytes ("already known")
         raw          BLOB NOT NULL,         -- the signed transaction as received
         sender       BLOB NOT NULL,
-        nonce        INTEGER NOT NULL,
+        nonce        TEXT NOT NULL,        -- decimal: nonces reach 2**64 - 2
         timestamp_ms INTEGER NOT NULL,      -- trusted time, non-decreasing in seq
         acked_by     TEXT,                  -- producer that acknowledged it (NULL: unacked)
         acked_at_ms  INTEGER
@@ -36,7 +36,7 @@ CREATE TABLE IF NOT EXISTS sequenced (
     tx_hash BLOB NOT NULL UNIQUE,
     raw BLOB NOT NULL,
     sender BLOB NOT NULL,
-    nonce INTEGER NOT NULL,
+    nonce TEXT NOT NULL,
     timestamp_ms INTEGER NOT NULL,
     acked_by TEXT,
     acked_at_ms INTEGER
@@ -74,6 +74,11 @@ class NewTx:
     raw: bytes
     sender: bytes
     nonce: int
+
+
+def _entry(row: tuple[int, bytes, bytes, bytes, str, int]) -> SequencedTx:
+    seq, tx_hash, raw, sender, nonce, timestamp_ms = row
+    return SequencedTx(seq, tx_hash, raw, sender, int(nonce), timestamp_ms)
 
 
 class DuplicateTransaction(Exception):
@@ -163,7 +168,7 @@ class SequenceStore:
                     self._conn.execute(
                         "INSERT INTO sequenced(seq, tx_hash, raw, sender, nonce, timestamp_ms)"
                         " VALUES (?, ?, ?, ?, ?, ?)",
-                        (seq, item.tx_hash, item.raw, item.sender, item.nonce, ts),
+                        (seq, item.tx_hash, item.raw, item.sender, str(item.nonce), ts),
                     )
                     backlog += 1
                     out.append(
@@ -185,7 +190,7 @@ class SequenceStore:
                 " WHERE seq >= ? AND seq < ? ORDER BY seq",
                 (from_seq, from_seq + count),
             ).fetchall()
-        return [SequencedTx(*row) for row in rows]
+        return [_entry(row) for row in rows]
 
     def unacked(self, after_seq: int, limit: int) -> list[SequencedTx]:
         """Unacknowledged entries with ``seq > after_seq``, oldest first."""
@@ -195,7 +200,7 @@ class SequenceStore:
                 " WHERE acked_by IS NULL AND seq > ? ORDER BY seq LIMIT ?",
                 (after_seq, limit),
             ).fetchall()
-        return [SequencedTx(*row) for row in rows]
+        return [_entry(row) for row in rows]
 
     def first_unacked_seq(self) -> int | None:
         with self._lock:
