@@ -13,7 +13,6 @@ import argparse
 import json
 import time
 from pathlib import Path
-
 from typing import Any
 
 from eth_abi import encode as abi_encode
@@ -42,9 +41,8 @@ def _selector(signature: str) -> bytes:
 def run(transfers: int, senders: int, backend: Any = None) -> dict[str, float]:
     """Time ``transfers`` signed transfers among ``senders`` accounts on ``backend``.
 
-    ``backend`` defaults to a fresh :class:`MemoryBackend`; it needs the
-    ``StateBackend`` methods plus ``set_account``-free genesis: accounts are funded
-    through a genesis diff.
+    ``backend`` (any empty :class:`~agents.evm.backend.StateBackend`) defaults to a fresh
+    :class:`MemoryBackend`; accounts are funded through a genesis :class:`StateDiff`.
     """
     artifact = json.loads(ARTIFACT.read_text())
     init_code = bytes.fromhex(artifact["bytecode"]["object"].removeprefix("0x"))
@@ -72,9 +70,8 @@ def run(transfers: int, senders: int, backend: Any = None) -> dict[str, float]:
     assert result.success and token is not None
     mint = _selector("mint(address,uint256)")
     for i, a in enumerate(addrs):
-        r = apply_transaction(
-            backend, block, send(deployer_key, i + 1, token, mint + abi_encode(["address", "uint256"], [a, 10**30]))
-        )  # fmt: skip
+        call = mint + abi_encode(["address", "uint256"], [a, 10**30])
+        r = apply_transaction(backend, block, send(deployer_key, i + 1, token, call))
         assert r.success
     transfer = _selector("transfer(address,uint256)")
     raws = []
