@@ -370,7 +370,13 @@ class Voter:
         for round_number in sorted(state.rounds, reverse=True):
             if round_number <= state.round:
                 return False
-            if summarize(state.tree, state.rounds[round_number], self.voter_set).completable:
+            round_votes = state.rounds[round_number]
+            precommitted = sum(
+                self.voter_set.voters[i].weight for i in round_votes.precommits.first
+            )
+            if not self.voter_set.is_supermajority(precommitted):
+                continue  # cannot be completable: skip the full tally
+            if summarize(state.tree, round_votes, self.voter_set).completable:
                 self._start_round(round_number + 1)
                 return True
         return False

@@ -270,7 +270,8 @@ class Simulation:
         if not node.alive:
             return
         if node.voter is None:
-            self._byzantine_react(node, signed.vote.round)
+            if self.nodes[signed.voter_index].voter is not None:  # react to honest rounds
+                self._byzantine_react(node, signed.vote.round)
             return
         encoded = signed.encode()
         first_time = encoded not in node.seen_votes
@@ -300,7 +301,11 @@ class Simulation:
 
     def _on_restart(self, index: int) -> None:
         node = self.nodes[index]
-        if node.alive or node.voter is None:
+        if node.voter is None:
+            return
+        if node.alive and node.crash_pending is not None:  # died between two events
+            self._kill(node)
+        if node.alive:
             return
         node.alive = True
         node.crash_pending = None
@@ -308,7 +313,9 @@ class Simulation:
         if node.snapshot is not None:
             node.voter = Voter.restore(node.snapshot, self.voter_set, node.key, self.config.grandpa)
         else:
-            node.voter = Voter.create(self.voter_set, self.genesis, node.key, self.now)
+            node.voter = Voter.create(
+                self.voter_set, self.genesis, node.key, self.now, self.config.grandpa
+            )
         node.timer_at = None
         node.seen_votes = set()
         for block in sorted(self.blocks.values(), key=lambda b: b.number):

@@ -102,6 +102,7 @@ class VoterSet:
     set_id: int
     voters: tuple[VoterInfo, ...]
     _index: dict[bytes, int] = field(init=False, compare=False, repr=False)
+    _total: int = field(init=False, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         if not self.voters or len(self.voters) > MAX_VOTERS:
@@ -116,6 +117,7 @@ class VoterSet:
                 raise ValueError("duplicate voter address")
             index[voter.address] = position
         object.__setattr__(self, "_index", index)
+        object.__setattr__(self, "_total", sum(v.weight for v in self.voters))
 
     @classmethod
     def of(
@@ -131,7 +133,7 @@ class VoterSet:
 
     @property
     def total_weight(self) -> int:
-        return sum(v.weight for v in self.voters)
+        return self._total
 
     @property
     def max_faulty_weight(self) -> int:
@@ -140,7 +142,7 @@ class VoterSet:
 
     def is_supermajority(self, weight: int) -> bool:
         """True when ``weight`` is more than two thirds of the total."""
-        return 3 * weight > 2 * self.total_weight
+        return 3 * weight > 2 * self._total
 
     def index_of(self, address: bytes) -> int | None:
         return self._index.get(address)
