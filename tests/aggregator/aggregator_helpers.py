@@ -34,3 +34,24 @@ class FakeClock:
 
     def __call__(self) -> int:
         return self.now_ms
+
+
+def wait_until(predicate: Any, timeout: float = 15.0, interval: float = 0.02) -> None:
+    """Poll ``predicate`` until true; fail after ``timeout`` seconds (bounded)."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(interval)
+    raise AssertionError(f"condition not met within {timeout}s")
+
+
+def free_port() -> int:
+    """A port that was free a moment ago on 127.0.0.1."""
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
