@@ -17,11 +17,13 @@ Rounds (the GRANDPA paper, section 4): round r starts when round r-1 is completa
 the voter has precommitted in it (or when a later round is seen completable: catch-up).
 The voter prevotes, at ``start + 2T`` or as soon as the round is completable, for the head
 of the best chain containing the estimate of round r-1; it precommits the prevote GHOST
-once that GHOST is at or below the estimate of round r-1 and either ``start + 4T`` has
-passed, the round is completable, or every voter has prevoted. A block is final when more
-than two thirds of the voter weight precommitted in one round for it or its descendants;
-finalizing a block finalizes its chain. Own votes (and the last certificate) are sent again
-every ``rebroadcast_interval`` so that dropped messages do not stall the protocol.
+once that GHOST is the estimate of round r-1 or a descendant of it, and either
+``start + 4T`` has passed, the round is completable, or the GHOST is settled (no child of it
+can still reach a prevote supermajority whoever prevotes next, so waiting could not change
+the precommit). A block is final when more than two thirds of the voter weight precommitted
+in one round for it or its descendants; finalizing a block finalizes its chain. Own votes
+(and the last certificate) are sent again every ``rebroadcast_interval`` so that dropped
+messages do not stall the protocol.
 
 Nothing here reads a clock, sleeps, or does I/O. Wire formats live in
 :mod:`agents.producer.finality.messages`.
@@ -397,7 +399,7 @@ class Voter:
                     return True
                 return False
             if (state.round, Phase.PRECOMMIT) not in state.cast:
-                if self._may_precommit(summary, previous_estimate, current, elapsed):
+                if self._may_precommit(summary, previous_estimate, elapsed):
                     assert summary.prevote_ghost is not None
                     self._cast(Phase.PRECOMMIT, summary.prevote_ghost)
                     return True
@@ -407,14 +409,15 @@ class Voter:
             return True
         return False
 
-    def _may_precommit(
-        self, summary: RoundSummary, previous_estimate: bytes, current: RoundVotes, elapsed: int
-    ) -> bool:
+    def _may_precommit(self, summary: RoundSummary, previous_estimate: bytes, elapsed: int) -> bool:
         ghost = summary.prevote_ghost
         if ghost is None or not is_descendant_or_equal(self.state.tree, ghost, previous_estimate):
             return False
-        everyone_prevoted = len(current.prevotes.first) == len(self.voter_set.voters)
-        return elapsed >= self.config.precommit_delay or summary.completable or everyone_prevoted
+        return (
+            elapsed >= self.config.precommit_delay
+            or summary.completable
+            or summary.prevote_ghost_settled
+        )
 
     def _previous_estimate(self) -> bytes:
         state = self.state

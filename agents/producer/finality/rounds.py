@@ -162,6 +162,7 @@ class RoundSummary:
     completable: bool
     finality_target: bytes | None  # precommit finality GHOST (may be the base)
     prevoted_weight: int
+    prevote_ghost_settled: bool = False  # no further prevotes can move the GHOST down the tree
 
 
 def summarize(tree: BlockTree, round_votes: RoundVotes, voter_set: VoterSet) -> RoundSummary:
@@ -172,6 +173,9 @@ def summarize(tree: BlockTree, round_votes: RoundVotes, voter_set: VoterSet) -> 
     finality_target = finality_ghost(tree, precommits, voter_set)
     if prevote_ghost is None:
         return RoundSummary(None, None, False, finality_target, prevotes.voted_weight)
+    settled = not possible(prevotes, None, voter_set) and not any(
+        possible(prevotes, child, voter_set) for child in tree.children[prevote_ghost]
+    )
     estimate: bytes | None = prevote_ghost
     while estimate is not None and not possible(precommits, estimate, voter_set):
         block = tree.blocks[estimate]
@@ -186,7 +190,7 @@ def summarize(tree: BlockTree, round_votes: RoundVotes, voter_set: VoterSet) -> 
                 possible(precommits, child, voter_set) for child in children
             )
     return RoundSummary(
-        prevote_ghost, estimate, completable, finality_target, prevotes.voted_weight
+        prevote_ghost, estimate, completable, finality_target, prevotes.voted_weight, settled
     )
 
 
