@@ -569,8 +569,13 @@ class Voter:
         voter_set: VoterSet,
         private_key: coincurve.PrivateKey | None,
         config: GrandpaConfig | None = None,
+        now: int | None = None,
     ) -> Voter:
-        """A voter resumed from :meth:`snapshot` (after a crash or restart)."""
+        """A voter resumed from :meth:`snapshot` (after a crash or restart).
+
+        Pass ``now`` when the caller's clock may have restarted (a monotonic clock after a
+        reboot): the current round's timers then start again from ``now``.
+        """
         document = json.loads(snapshot)
         if document["version"] != SNAPSHOT_VERSION:
             raise ValueError("unknown snapshot version")
@@ -589,6 +594,8 @@ class Voter:
             certificate=_cert_from_hex(document["certificate"]),
             pending_certificate=_cert_from_hex(document["pending_certificate"]),
         )
+        if now is not None:
+            state.now = state.round_started_at = state.next_rebroadcast_at = now
         for encoded in document["votes"] + document["cast"]:
             signed = SignedVote.decode(bytes.fromhex(encoded))
             round_number = signed.vote.round

@@ -311,7 +311,9 @@ class Simulation:
         node.crash_pending = None
         self.restarts += 1
         if node.snapshot is not None:
-            node.voter = Voter.restore(node.snapshot, self.voter_set, node.key, self.config.grandpa)
+            node.voter = Voter.restore(
+                node.snapshot, self.voter_set, node.key, self.config.grandpa, now=self.now
+            )
         else:
             node.voter = Voter.create(
                 self.voter_set, self.genesis, node.key, self.now, self.config.grandpa

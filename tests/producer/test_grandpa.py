@@ -410,3 +410,40 @@ def test_the_voter_never_reads_the_wall_clock(monkeypatch: pytest.MonkeyPatch) -
     assert [(r.node, r.time, r.block) for r in result.finalizations] == [
         (r.node, r.time, r.block) for r in result_before.finalizations
     ]
+
+
+def test_catch_up_jumps_to_the_round_after_a_completable_later_round() -> None:
+    a = chain(GENESIS, 2)
+    voter = fresh_voter(a)
+    for other in (1, 2, 3):
+        voter.handle(VoteReceived(signed(other, 5, Phase.PREVOTE, a[1]), 1))
+    assert voter.round == 1
+    for other in (1, 2):
+        voter.handle(VoteReceived(signed(other, 5, Phase.PRECOMMIT, a[1]), 2))
+    assert voter.round == 1  # 2 of 4 precommits: round 5 not completable
+    actions = voter.handle(VoteReceived(signed(3, 5, Phase.PRECOMMIT, a[1]), 3))
+    assert voter.round == 6 and voter.finalized == a[1]
+    assert isinstance(actions[0], PersistState)
+    assert votes_of(actions) == []  # it skipped rounds 1..5 without voting in them
+
+
+def test_weighted_voter_set_finalizes_by_weight() -> None:
+    weighted = VoterSet.of(7, 0, [VOTERS.voters[i].address for i in range(3)], [5, 1, 1])
+    a = chain(GENESIS, 1)
+    voter = Voter.create(weighted, GENESIS, KEYS[0], 0, CONFIG)
+    voter.handle(BlockImported(a[0], 0))
+    # weight 5 of 7 is a supermajority alone: its prevote settles the GHOST, it precommits
+    # at once, and that precommit finalizes
+    actions = voter.handle(TimerFired(20))
+    (final,) = votes_of(actions, Finalized)
+    assert final.block == a[0] and verify_certificate(final.certificate, weighted)
+    assert len(final.certificate.precommits) == 1
+
+
+def test_restore_with_a_restarted_clock_rearms_the_round_timers() -> None:
+    a = chain(GENESIS, 1)
+    voter = fresh_voter(a)
+    voter.handle(TimerFired(1_000_000))
+    restored = Voter.restore(voter.snapshot(), VOTERS, KEYS[0], CONFIG, now=5)
+    timers = votes_of(restored.handle(TimerFired(5)), ScheduleTimer)
+    assert timers and timers[-1].at < 1_000
