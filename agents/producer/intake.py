@@ -157,6 +157,7 @@ class ProducerIntake:
         clock_ms: Callable[[], int] = wall_clock_ms,
         silence_timeout_ms: int = 2000,
         durability: str = "normal",
+        known_aggregators: dict[str, str | None] | None = None,
     ) -> None:
         self.producer_id = producer_id
         self.direct_id = f"direct:{producer_id}"
@@ -168,6 +169,22 @@ class ProducerIntake:
         self._conn.executescript(SCHEMA)
         self._lock = threading.RLock()
         self.gap_event = threading.Event()
+        for aggregator_id, rpc_url in (known_aggregators or {}).items():
+            self.register_aggregator(aggregator_id, rpc_url)
+
+    def register_aggregator(self, aggregator_id: str, rpc_url: str | None = None) -> None:
+        """Make an aggregator *known*: it holds the ordering cut back from now on, even
+        before its first batch (until ``silence_timeout_ms`` without a word from it)."""
+        with self._lock:
+            self._conn.execute(
+                "INSERT OR IGNORE INTO aggregators(aggregator_id, last_heard_ms) VALUES (?, ?)",
+                (aggregator_id, self.clock_ms()),
+            )
+            if rpc_url is not None:
+                self._conn.execute(
+                    "UPDATE aggregators SET rpc_url=? WHERE aggregator_id=?",
+                    (rpc_url, aggregator_id),
+                )
 
     def close(self) -> None:
         with self._lock:
@@ -588,7 +605,13 @@ def start_intake(
     log_enabled: bool = True,
 ) -> IntakeService:
     """Open the store, serve JSON-RPC, start gap recovery."""
-    intake = ProducerIntake(db_path, producer_id, clock_ms, silence_timeout_ms)
+    intake = ProducerIntake(
+        db_path,
+        producer_id,
+        clock_ms,
+        silence_timeout_ms,
+        known_aggregators=dict(aggregator_urls or {}),
+    )
     metrics = Metrics(prefix="altrollup_producer_intake_")
     log = JsonLog(component=f"producer:{producer_id}", enabled=log_enabled)
     service = IntakeService(

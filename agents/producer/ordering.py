@@ -12,7 +12,9 @@ acting as the pseudo-aggregator ``direct:<producer id>``). The rule:
    later ones (the same transaction through another aggregator) are dropped.
 3. **Cut** (when is the data "complete enough"): an entry may be handed to the
    block builder only when its key is ``<=`` the *watermark* ``W = min(bound(A))``
-   over every active aggregator ``A``, where
+   over every active *known* aggregator ``A`` (configured at the producer, or heard
+   from at least once — an aggregator nobody told the producer about cannot hold the
+   cut back before its first batch), where
 
    ``bound(A) = (T_A, A, c_A)``, ``c_A`` = highest seq received with no gap below
    it, and ``T_A`` = timestamp of entry ``c_A``, raised to the time ``now_A`` the
