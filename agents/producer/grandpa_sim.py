@@ -14,7 +14,9 @@ What can go wrong in a run:
   its last :class:`PersistState` snapshot (blocks are synced to it again);
 - Byzantine voters: ``equivocate`` (two different signed votes per round and phase, sent
   to different halves of the network or to everyone), ``conflicting`` (one vote per phase
-  for a random block on any fork) or ``silent``.
+  for a random block on any fork), ``mirror`` (the split-brain attack: answer every honest
+  vote with the same vote signed by itself, sent back to that voter only, so each side of a
+  partition sees the Byzantine voters agreeing with it) or ``silent``.
 
 Blocks themselves are assumed to sync reliably: they are delivered with the normal delay,
 never dropped. With ``gossip`` on, an honest node relays every vote it sees for the first
@@ -66,6 +68,7 @@ from agents.producer.grandpa import (
 class Behaviour(Enum):
     EQUIVOCATE = "equivocate"
     CONFLICTING = "conflicting"
+    MIRROR = "mirror"
     SILENT = "silent"
 
 
@@ -172,6 +175,7 @@ class _Node:
     crash_pending: Crash | None = None
     behaviour: Behaviour | None = None
     acted_rounds: set[int] = field(default_factory=set)
+    mirrored: dict[tuple[int, int], set[bytes]] = field(default_factory=dict)
 
 
 class Simulation:
@@ -270,7 +274,11 @@ class Simulation:
         if not node.alive:
             return
         if node.voter is None:
-            if self.nodes[signed.voter_index].voter is not None:  # react to honest rounds
+            if self.nodes[signed.voter_index].voter is None:
+                return  # Byzantine voters follow honest rounds only
+            if node.behaviour == Behaviour.MIRROR:
+                self._mirror(node, signed)
+            else:
                 self._byzantine_react(node, signed.vote.round)
             return
         encoded = signed.encode()
@@ -416,6 +424,18 @@ class Simulation:
             half = max(1, len(others) // 2)
             self._send_vote(node.index, vote_a, others[:half])
             self._send_vote(node.index, vote_b, others[half:])
+
+    def _mirror(self, node: _Node, honest: SignedVote) -> None:
+        vote = honest.vote
+        key = (vote.round, int(vote.phase))
+        signed_before = node.mirrored.setdefault(key, set())
+        if vote.block_hash not in signed_before:
+            signed_before.add(vote.block_hash)
+            if len(signed_before) > 1:
+                self.byzantine_equivocations.add((node.index, vote.round, int(vote.phase)))
+        block = self.blocks[vote.block_hash]
+        mirrored = self._sign(node, vote.round, vote.phase, block)
+        self._send_vote(node.index, mirrored, [honest.voter_index])
 
     def _sign(self, node: _Node, round_number: int, phase: Phase, block: Block) -> SignedVote:
         vote = Vote(round_number, phase, block.hash, block.number)
