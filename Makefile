@@ -15,9 +15,16 @@ SOLCX_DIR := $(HOME)/.solcx
 # Tools from node_modules and the venv are found first by every recipe.
 export PATH := $(CURDIR)/$(BIN):$(CURDIR)/node_modules/.bin:$(PATH)
 
-.PHONY: setup devnet test test-forge test-python build lint bench clean
+.PHONY: setup devnet test build lint bench clean
 
-setup: $(VENV)/.installed node_modules/.installed $(SOLCX_DIR)/solc-v$(SOLC_VERSION) $(BIN)/anvil
+setup: $(VENV)/.installed node_modules/.installed
+	@# Links are refreshed every time: a clone elsewhere may have repointed them.
+	@# py-solc-x (and through it ape-solidity) looks for `solc-v<version>` in ~/.solcx.
+	@mkdir -p $(SOLCX_DIR)
+	@ln -sfn $(CURDIR)/tools/solc $(SOLCX_DIR)/solc-v$(SOLC_VERSION)
+	@# anvil/forge/cast/solc inside the venv so an activated venv (and ape) finds them.
+	@for tool in anvil forge cast; do ln -sfn $(CURDIR)/node_modules/.bin/$$tool $(BIN)/$$tool; done
+	@ln -sfn $(CURDIR)/tools/solc $(BIN)/solc
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -31,16 +38,6 @@ $(VENV)/.installed: pyproject.toml
 node_modules/.installed: package.json package-lock.json
 	npm install --no-audit --no-fund --loglevel=error
 	touch $@
-
-# py-solc-x (and through it ape-solidity) looks for `solc-v<version>` in ~/.solcx.
-$(SOLCX_DIR)/solc-v$(SOLC_VERSION): tools/solc node_modules/.installed
-	mkdir -p $(SOLCX_DIR)
-	ln -sf $(CURDIR)/tools/solc $@
-
-# anvil/forge/cast/solc inside the venv so an activated venv (and ape) finds them.
-$(BIN)/anvil: node_modules/.installed $(VENV)/.installed
-	for tool in anvil forge cast; do ln -sf $(CURDIR)/node_modules/.bin/$$tool $(BIN)/$$tool; done
-	ln -sf $(CURDIR)/tools/solc $(BIN)/solc
 
 build: setup
 	forge build
