@@ -192,6 +192,28 @@ def send_raw_transaction(agg: Aggregator, params: Any) -> str:
     return "0x" + outcome.tx_hash.hex()
 
 
+def send_raw_transactions(agg: Aggregator, params_list: list[Any]) -> list[Any]:
+    """Grouped ``eth_sendRawTransaction`` calls of one batch: one commit for all."""
+    outcomes: list[Any] = [None] * len(params_list)
+    raws: list[bytes] = []
+    positions: list[int] = []
+    for index, params in enumerate(params_list):
+        try:
+            (value,) = positional_params(params, 1, 1)
+            raws.append(parse_raw_param(value))
+            positions.append(index)
+        except Rejected as exc:
+            outcomes[index] = _reject(agg, exc, None)
+        except RpcError as exc:
+            outcomes[index] = exc
+    for index, outcome in zip(positions, admit_and_sequence(agg, raws), strict=True):
+        if isinstance(outcome, Rejected):
+            outcomes[index] = outcome
+        else:
+            outcomes[index] = "0x" + outcome.tx_hash.hex()
+    return outcomes
+
+
 def _int_param(value: Any, index: int) -> int:
     if isinstance(value, bool):
         raise RpcError(INVALID_PARAMS, f"invalid argument {index}: expected an integer")
@@ -273,7 +295,11 @@ def build_dispatcher(agg: Aggregator) -> JsonRpcDispatcher:
         no_params(params)
         return status(agg)
 
-    dispatcher.register("eth_sendRawTransaction", lambda p: send_raw_transaction(agg, p))
+    dispatcher.register(
+        "eth_sendRawTransaction",
+        lambda p: send_raw_transaction(agg, p),
+        grouped=lambda params_list: send_raw_transactions(agg, params_list),
+    )
     dispatcher.register("eth_chainId", chain_id_method)
     dispatcher.register("net_version", net_version)
     dispatcher.register("web3_clientVersion", client_version)

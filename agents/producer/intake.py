@@ -73,6 +73,7 @@ from agents.rpc.server import (
 )
 
 GAP_FETCH_LIMIT = 500
+SEQUENCE_CONFLICT = -32010  # an aggregator equivocated (or its database was replaced)
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS entries (
@@ -145,6 +146,26 @@ def parse_entries(entries: Any) -> list[IncomingEntry]:
             raise RpcError(INVALID_PARAMS, f"invalid argument 1: hash mismatch in entry {index}")
         out.append(IncomingEntry(seq, ts, tx_hash, raw))
     return out
+
+
+class SequenceConflict(RpcError):
+    """An aggregator sent two different transactions under one sequence number."""
+
+    def __init__(self, aggregator_id: str, seq: int) -> None:
+        super().__init__(
+            SEQUENCE_CONFLICT,
+            f"sequence conflict: aggregator {aggregator_id} seq {seq} already holds"
+            " a different transaction",
+        )
+
+
+def _check_same_entry(conn: sqlite3.Connection, aggregator_id: str, entry: IncomingEntry) -> None:
+    row = conn.execute(
+        "SELECT tx_hash, timestamp_ms FROM entries WHERE aggregator_id=? AND seq=?",
+        (aggregator_id, entry.seq),
+    ).fetchone()
+    if row is not None and (row[0], row[1]) != (entry.tx_hash, entry.timestamp_ms):
+        raise SequenceConflict(aggregator_id, entry.seq)
 
 
 class ProducerIntake:
@@ -238,6 +259,8 @@ class ProducerIntake:
                         (aggregator_id, entry.seq, entry.timestamp_ms, entry.tx_hash, entry.raw,
                          now, entry.tx_hash),
                     )  # fmt: skip
+                    if cursor.rowcount == 0:
+                        _check_same_entry(self._conn, aggregator_id, entry)
                     stored += cursor.rowcount
                 highest = max((e.seq for e in entries), default=0)
                 self._conn.execute(

@@ -3,9 +3,10 @@
 Handlers are plain callables taking the ``params`` value (list, dict or ``None``) and
 returning a JSON-serialisable result, or raising :class:`RpcError` for a JSON-RPC error
 object. Batch requests (a JSON array) are answered with an array of responses in the
-same order; notifications (no ``id``) get no response entry. A batch can also be
-handed as a whole to a ``batch_hook`` so a service may process it in one database
-transaction.
+same order; notifications (no ``id``) get no response entry. A method may also have
+a *grouped* handler: inside one batch request, all its calls are then handed over
+together (e.g. to commit them in one database transaction); the grouped handler
+returns, per call, a result or an :class:`RpcError` instance.
 
 Standard error codes: -32700 parse error, -32600 invalid request, -32601 method not
 found, -32602 invalid params, -32603 internal error.
@@ -28,6 +29,7 @@ INVALID_PARAMS = -32602
 INTERNAL_ERROR = -32603
 
 Handler = Callable[[Any], Any]
+GroupedHandler = Callable[[list[Any]], list[Any]]  # params per call -> result or RpcError
 GetRoute = Callable[[], tuple[int, str, bytes]]  # -> (status, content type, body)
 
 
@@ -52,10 +54,43 @@ class JsonRpcDispatcher:
     """Method table plus request/batch handling, independent of the transport."""
 
     methods: dict[str, Handler] = field(default_factory=dict)
+    grouped: dict[str, GroupedHandler] = field(default_factory=dict)
     on_internal_error: Callable[[str, BaseException], None] | None = None
 
-    def register(self, name: str, handler: Handler) -> None:
+    def register(self, name: str, handler: Handler, grouped: GroupedHandler | None = None) -> None:
         self.methods[name] = handler
+        if grouped is not None:
+            self.grouped[name] = grouped
+
+    def _handle_grouped(self, requests: list[Any]) -> dict[int, dict[str, Any] | None]:
+        """Answers, by batch index, of the calls that went through grouped handlers."""
+        answers: dict[int, dict[str, Any] | None] = {}
+        for method, handler in self.grouped.items():
+            indices = [
+                i for i, item in enumerate(requests)
+                if isinstance(item, dict) and item.get("jsonrpc") == "2.0"
+                and item.get("method") == method
+                and isinstance(item.get("id"), str | int | float | type(None))
+                and isinstance(item.get("params"), list | type(None))
+            ]  # fmt: skip
+            if len(indices) < 2:
+                continue
+            try:
+                outcomes = handler([requests[i].get("params") for i in indices])
+            except Exception as exc:  # same policy as single calls
+                if self.on_internal_error is not None:
+                    self.on_internal_error(method, exc)
+                error = RpcError(INTERNAL_ERROR, f"internal error: {type(exc).__name__}")
+                outcomes = [error] * len(indices)
+            for i, outcome in zip(indices, outcomes, strict=True):
+                item = requests[i]
+                if "id" not in item:
+                    answers[i] = None
+                elif isinstance(outcome, RpcError):
+                    answers[i] = _error_response(item["id"], outcome)
+                else:
+                    answers[i] = {"jsonrpc": "2.0", "id": item["id"], "result": outcome}
+        return answers
 
     def handle_body(self, body: bytes) -> Any:
         """Answer a raw HTTP body; returns the JSON value to send (or ``None``)."""
@@ -66,7 +101,11 @@ class JsonRpcDispatcher:
         if isinstance(request, list):
             if not request:
                 return _error_response(None, RpcError(INVALID_REQUEST, "empty batch"))
-            answers = [self.handle_request(item) for item in request]
+            grouped = self._handle_grouped(request) if self.grouped else {}
+            answers = [
+                grouped[i] if i in grouped else self.handle_request(item)
+                for i, item in enumerate(request)
+            ]
             return [a for a in answers if a is not None] or None
         return self.handle_request(request)
 

@@ -21,6 +21,7 @@ from agents.aggregator.validation import AdmissionPolicy, Rejected
 from agents.producer.intake import (
     IncomingEntry,
     ProducerIntake,
+    SequenceConflict,
     fill_gaps_once,
     start_intake,
 )
@@ -114,6 +115,14 @@ def test_batches_idempotent_and_gap_detected(intake: Any) -> None:
     store.receive_batch("a", [entry(3, 12), entry(4, 15)])
     assert store.missing_ranges() == []
     assert [tx.seq for tx in store.next_block_candidates(10)] == [1, 2, 3, 4, 5]
+
+
+def test_conflicting_entry_rejects_the_whole_batch(intake: Any) -> None:
+    store, _ = intake
+    store.receive_batch("a", [entry(1, 10)])
+    with pytest.raises(SequenceConflict, match="aggregator a seq 1 already holds"):
+        store.receive_batch("a", [entry(2, 11), entry(1, 10, b"other")])
+    assert [e.seq for e in store.entries_of("a")] == [1]  # rolled back
 
 
 def test_heartbeat_head_reveals_a_lost_tail(intake: Any) -> None:
