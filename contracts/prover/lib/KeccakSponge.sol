@@ -8,9 +8,15 @@ pragma solidity ^0.8.24;
 /// @dev The sponge state is the 200-byte `state` (the 25 lanes, each little-endian, in
 ///      lane order `x + 5y`); its commitment is `keccak256(state ‖ w(absorbedBytes))`.
 ///      Absorbing XORs the block into the first 136 bytes of `state` byte by byte (no
-///      lane conversion needed), then permutes. The permutation works on lanes as
-///      64-bit integers in a scratch area above the free memory pointer (79 words:
-///      state, rho-pi buffer, theta terms, round constants); nothing is allocated.
+///      lane conversion needed), then permutes.
+///
+///      Gas: the permutation runs on lanes held as 64-bit integers at **fixed** memory
+///      addresses `[0x80, 0x820)` (state A, row buffer B, theta terms, round constants),
+///      so every lane access is a constant-address MLOAD/MSTORE. The 61 words there
+///      belong to Solidity's allocations, so the wrappers save them above the free memory
+///      pointer with MCOPY (Cancun) and restore them afterwards (~0.5k gas for ~20k
+///      saved). Nothing is allocated. rho, pi and chi are fused per output row, and two
+///      rounds are unrolled (A -> B -> A) so no lane is copied between rounds.
 library KeccakSponge {
     /// @notice The rate of keccak256 in bytes.
     uint256 internal constant RATE = 136;
@@ -27,287 +33,323 @@ library KeccakSponge {
     /// @notice The opened sponge state does not match the committed one.
     error SpongeMismatch();
 
+    /// @dev The fixed memory region of the permutation: [0x80, 0x80 + 0x7a0).
+    uint256 private constant _REGION = 0x7a0;
+
     /*´:°•.°+.*•´.*:˚.°*.˚•´.°:°•.°•.*•´.*:˚.°*.˚•´.°:°•.°+.*•´.*:*/
     /*                        PERMUTATION                         */
     /*.•°:°.´+˚.*°.˚:*.´•*.+°.•°:´*.´•*.•°.•°:°.´:•˚°.*°.˚:*.´+°.•*/
 
     /// @notice keccak-f[1600] on 25 lanes (`lanes[x + 5y]`, 64-bit values), in place.
     function permute(uint256[25] memory lanes) internal pure {
-        /// @solidity memory-safe-assembly
+        // Not memory-safe in the strict sense: [0x80, 0x820) is borrowed and restored.
         assembly {
-            let scratch := mload(0x40)
-            for { let i := 0 } lt(i, 0x320) { i := add(i, 0x20) } {
-                mstore(add(scratch, i), mload(add(lanes, i)))
-            }
-            _keccakF(scratch)
-            for { let i := 0 } lt(i, 0x320) { i := add(i, 0x20) } {
-                mstore(add(lanes, i), mload(add(scratch, i)))
-            }
-
-            // keccak-f[1600] over the 25 lanes at a[0..0x320); scratch up to a + 0x7a0.
-            function _keccakF(a) {
-                let m := 0xffffffffffffffff
-                mstore(add(a, 0x6e0), 0x10000000000008082800000000000808a8000000080008000)
-                mstore(add(a, 0x700), 0x808b000000008000000180000000800080818000000000008009)
-                mstore(add(a, 0x720), 0x8a00000000000000880000000080008009000000008000000a)
-                mstore(add(a, 0x740), 0x8000808b800000000000008b80000000000080898000000000008003)
-                mstore(add(a, 0x760), 0x80000000000080028000000000000080000000000000800a800000008000000a)
-                mstore(add(a, 0x780), 0x8000000080008081800000000000808000000000800000018000000080008008)
-                for { let round := 0 } lt(round, 24) { round := add(round, 1) } {
-                // theta: column parities c[x], then d[x] = c[x-1] ^ rotl(c[x+1], 1)
-                {
-                    let c0 := xor(xor(xor(xor(mload(add(a, 0x0)), mload(add(a, 0xa0))), mload(add(a, 0x140))), mload(add(a, 0x1e0))), mload(add(a, 0x280)))
-                    let c1 := xor(xor(xor(xor(mload(add(a, 0x20)), mload(add(a, 0xc0))), mload(add(a, 0x160))), mload(add(a, 0x200))), mload(add(a, 0x2a0)))
-                    let c2 := xor(xor(xor(xor(mload(add(a, 0x40)), mload(add(a, 0xe0))), mload(add(a, 0x180))), mload(add(a, 0x220))), mload(add(a, 0x2c0)))
-                    let c3 := xor(xor(xor(xor(mload(add(a, 0x60)), mload(add(a, 0x100))), mload(add(a, 0x1a0))), mload(add(a, 0x240))), mload(add(a, 0x2e0)))
-                    let c4 := xor(xor(xor(xor(mload(add(a, 0x80)), mload(add(a, 0x120))), mload(add(a, 0x1c0))), mload(add(a, 0x260))), mload(add(a, 0x300)))
-                    mstore(add(a, 0x640), xor(c4, and(or(shl(1, c1), shr(63, c1)), m)))
-                    mstore(add(a, 0x660), xor(c0, and(or(shl(1, c2), shr(63, c2)), m)))
-                    mstore(add(a, 0x680), xor(c1, and(or(shl(1, c3), shr(63, c3)), m)))
-                    mstore(add(a, 0x6a0), xor(c2, and(or(shl(1, c4), shr(63, c4)), m)))
-                    mstore(add(a, 0x6c0), xor(c3, and(or(shl(1, c0), shr(63, c0)), m)))
-                }
-                // rho and pi: b[y + 5((2x + 3y) mod 5)] = rotl(a[x + 5y] ^ d[x], r[x + 5y])
-                mstore(add(a, 0x320), xor(mload(add(a, 0x0)), mload(add(a, 0x640))))
-                { let v := xor(mload(add(a, 0x20)), mload(add(a, 0x660))) mstore(add(a, 0x460), or(and(shl(1, v), m), shr(63, v))) }
-                { let v := xor(mload(add(a, 0x40)), mload(add(a, 0x680))) mstore(add(a, 0x5a0), or(and(shl(62, v), m), shr(2, v))) }
-                { let v := xor(mload(add(a, 0x60)), mload(add(a, 0x6a0))) mstore(add(a, 0x3c0), or(and(shl(28, v), m), shr(36, v))) }
-                { let v := xor(mload(add(a, 0x80)), mload(add(a, 0x6c0))) mstore(add(a, 0x500), or(and(shl(27, v), m), shr(37, v))) }
-                { let v := xor(mload(add(a, 0xa0)), mload(add(a, 0x640))) mstore(add(a, 0x520), or(and(shl(36, v), m), shr(28, v))) }
-                { let v := xor(mload(add(a, 0xc0)), mload(add(a, 0x660))) mstore(add(a, 0x340), or(and(shl(44, v), m), shr(20, v))) }
-                { let v := xor(mload(add(a, 0xe0)), mload(add(a, 0x680))) mstore(add(a, 0x480), or(and(shl(6, v), m), shr(58, v))) }
-                { let v := xor(mload(add(a, 0x100)), mload(add(a, 0x6a0))) mstore(add(a, 0x5c0), or(and(shl(55, v), m), shr(9, v))) }
-                { let v := xor(mload(add(a, 0x120)), mload(add(a, 0x6c0))) mstore(add(a, 0x3e0), or(and(shl(20, v), m), shr(44, v))) }
-                { let v := xor(mload(add(a, 0x140)), mload(add(a, 0x640))) mstore(add(a, 0x400), or(and(shl(3, v), m), shr(61, v))) }
-                { let v := xor(mload(add(a, 0x160)), mload(add(a, 0x660))) mstore(add(a, 0x540), or(and(shl(10, v), m), shr(54, v))) }
-                { let v := xor(mload(add(a, 0x180)), mload(add(a, 0x680))) mstore(add(a, 0x360), or(and(shl(43, v), m), shr(21, v))) }
-                { let v := xor(mload(add(a, 0x1a0)), mload(add(a, 0x6a0))) mstore(add(a, 0x4a0), or(and(shl(25, v), m), shr(39, v))) }
-                { let v := xor(mload(add(a, 0x1c0)), mload(add(a, 0x6c0))) mstore(add(a, 0x5e0), or(and(shl(39, v), m), shr(25, v))) }
-                { let v := xor(mload(add(a, 0x1e0)), mload(add(a, 0x640))) mstore(add(a, 0x600), or(and(shl(41, v), m), shr(23, v))) }
-                { let v := xor(mload(add(a, 0x200)), mload(add(a, 0x660))) mstore(add(a, 0x420), or(and(shl(45, v), m), shr(19, v))) }
-                { let v := xor(mload(add(a, 0x220)), mload(add(a, 0x680))) mstore(add(a, 0x560), or(and(shl(15, v), m), shr(49, v))) }
-                { let v := xor(mload(add(a, 0x240)), mload(add(a, 0x6a0))) mstore(add(a, 0x380), or(and(shl(21, v), m), shr(43, v))) }
-                { let v := xor(mload(add(a, 0x260)), mload(add(a, 0x6c0))) mstore(add(a, 0x4c0), or(and(shl(8, v), m), shr(56, v))) }
-                { let v := xor(mload(add(a, 0x280)), mload(add(a, 0x640))) mstore(add(a, 0x4e0), or(and(shl(18, v), m), shr(46, v))) }
-                { let v := xor(mload(add(a, 0x2a0)), mload(add(a, 0x660))) mstore(add(a, 0x620), or(and(shl(2, v), m), shr(62, v))) }
-                { let v := xor(mload(add(a, 0x2c0)), mload(add(a, 0x680))) mstore(add(a, 0x440), or(and(shl(61, v), m), shr(3, v))) }
-                { let v := xor(mload(add(a, 0x2e0)), mload(add(a, 0x6a0))) mstore(add(a, 0x580), or(and(shl(56, v), m), shr(8, v))) }
-                { let v := xor(mload(add(a, 0x300)), mload(add(a, 0x6c0))) mstore(add(a, 0x3a0), or(and(shl(14, v), m), shr(50, v))) }
-                // chi: a[x + 5y] = b[x + 5y] ^ (~b[x + 1 + 5y] & b[x + 2 + 5y])
-                {
-                    let b0 := mload(add(a, 0x320))
-                    let b1 := mload(add(a, 0x340))
-                    let b2 := mload(add(a, 0x360))
-                    let b3 := mload(add(a, 0x380))
-                    let b4 := mload(add(a, 0x3a0))
-                    mstore(add(a, 0x0), xor(b0, and(not(b1), b2)))
-                    mstore(add(a, 0x20), xor(b1, and(not(b2), b3)))
-                    mstore(add(a, 0x40), xor(b2, and(not(b3), b4)))
-                    mstore(add(a, 0x60), xor(b3, and(not(b4), b0)))
-                    mstore(add(a, 0x80), xor(b4, and(not(b0), b1)))
-                }
-                {
-                    let b0 := mload(add(a, 0x3c0))
-                    let b1 := mload(add(a, 0x3e0))
-                    let b2 := mload(add(a, 0x400))
-                    let b3 := mload(add(a, 0x420))
-                    let b4 := mload(add(a, 0x440))
-                    mstore(add(a, 0xa0), xor(b0, and(not(b1), b2)))
-                    mstore(add(a, 0xc0), xor(b1, and(not(b2), b3)))
-                    mstore(add(a, 0xe0), xor(b2, and(not(b3), b4)))
-                    mstore(add(a, 0x100), xor(b3, and(not(b4), b0)))
-                    mstore(add(a, 0x120), xor(b4, and(not(b0), b1)))
-                }
-                {
-                    let b0 := mload(add(a, 0x460))
-                    let b1 := mload(add(a, 0x480))
-                    let b2 := mload(add(a, 0x4a0))
-                    let b3 := mload(add(a, 0x4c0))
-                    let b4 := mload(add(a, 0x4e0))
-                    mstore(add(a, 0x140), xor(b0, and(not(b1), b2)))
-                    mstore(add(a, 0x160), xor(b1, and(not(b2), b3)))
-                    mstore(add(a, 0x180), xor(b2, and(not(b3), b4)))
-                    mstore(add(a, 0x1a0), xor(b3, and(not(b4), b0)))
-                    mstore(add(a, 0x1c0), xor(b4, and(not(b0), b1)))
-                }
-                {
-                    let b0 := mload(add(a, 0x500))
-                    let b1 := mload(add(a, 0x520))
-                    let b2 := mload(add(a, 0x540))
-                    let b3 := mload(add(a, 0x560))
-                    let b4 := mload(add(a, 0x580))
-                    mstore(add(a, 0x1e0), xor(b0, and(not(b1), b2)))
-                    mstore(add(a, 0x200), xor(b1, and(not(b2), b3)))
-                    mstore(add(a, 0x220), xor(b2, and(not(b3), b4)))
-                    mstore(add(a, 0x240), xor(b3, and(not(b4), b0)))
-                    mstore(add(a, 0x260), xor(b4, and(not(b0), b1)))
-                }
-                {
-                    let b0 := mload(add(a, 0x5a0))
-                    let b1 := mload(add(a, 0x5c0))
-                    let b2 := mload(add(a, 0x5e0))
-                    let b3 := mload(add(a, 0x600))
-                    let b4 := mload(add(a, 0x620))
-                    mstore(add(a, 0x280), xor(b0, and(not(b1), b2)))
-                    mstore(add(a, 0x2a0), xor(b1, and(not(b2), b3)))
-                    mstore(add(a, 0x2c0), xor(b2, and(not(b3), b4)))
-                    mstore(add(a, 0x2e0), xor(b3, and(not(b4), b0)))
-                    mstore(add(a, 0x300), xor(b4, and(not(b0), b1)))
-                }
-                // iota: round constants packed four per word, round 4k in the top lane.
-                let w := mload(add(a, add(0x6e0, shl(5, shr(2, round)))))
-                mstore(a, xor(mload(a), and(shr(shl(6, sub(3, and(round, 3))), w), m)))
-                }
-            }
+            // Saved above the free memory pointer, never overlapping the region itself
+            // (early in a call the pointer may lie inside it).
+            let backup := mload(0x40)
+            if lt(backup, add(0x80, _REGION)) { backup := add(0x80, _REGION) }
+            let tmp := add(backup, _REGION)
+            // `lanes` may itself lie in the borrowed region: stage it first.
+            mcopy(tmp, lanes, 0x320)
+            mcopy(backup, 0x80, _REGION)
+            mcopy(0x80, tmp, 0x320)
+        }
+        _keccakF();
+        assembly {
+            // Saved above the free memory pointer, never overlapping the region itself
+            // (early in a call the pointer may lie inside it).
+            let backup := mload(0x40)
+            if lt(backup, add(0x80, _REGION)) { backup := add(0x80, _REGION) }
+            let tmp := add(backup, _REGION)
+            mcopy(tmp, 0x80, 0x320)
+            mcopy(0x80, backup, _REGION)
+            mcopy(lanes, tmp, 0x320)
         }
     }
 
     /// @notice keccak-f[1600] on a 200-byte state (little-endian lanes), in place.
     function permuteState(bytes memory state) internal pure {
         if (state.length != STATE_BYTES) revert BadStateLength();
-        /// @solidity memory-safe-assembly
+        // Not memory-safe in the strict sense: [0x80, 0x820) is borrowed and restored.
         assembly {
-            let scratch := mload(0x40)
-            let s := add(state, 0x20)
-            // Load: lane i is the 8 bytes at s + 8i, little-endian.
-            for { let i := 0 } lt(i, 25) { i := add(i, 1) } {
-                mstore(add(scratch, shl(5, i)), _swap64(shr(192, mload(add(s, shl(3, i))))))
-            }
-            _keccakF(scratch)
-            // Store: four lanes per word, then the 25th lane into the last 8 bytes.
-            for { let k := 0 } lt(k, 6) { k := add(k, 1) } {
-                let q := add(scratch, shl(7, k))
-                mstore(
-                    add(s, shl(5, k)),
-                    or(
-                        or(shl(192, _swap64(mload(q))), shl(128, _swap64(mload(add(q, 0x20))))),
-                        or(shl(64, _swap64(mload(add(q, 0x40)))), _swap64(mload(add(q, 0x60))))
-                    )
-                )
-            }
-            let last := add(s, 0xc0)
-            mstore(last, or(shl(192, _swap64(mload(add(scratch, 0x300)))), shr(64, shl(64, mload(last)))))
-
-            function _swap64(x) -> y {
-                y := or(shr(8, and(x, 0xff00ff00ff00ff00)), shl(8, and(x, 0x00ff00ff00ff00ff)))
-                y := or(shr(16, and(y, 0xffff0000ffff0000)), shl(16, and(y, 0x0000ffff0000ffff)))
-                y := or(shr(32, y), and(shl(32, y), 0xffffffff00000000))
+            // Saved above the free memory pointer, never overlapping the region itself
+            // (early in a call the pointer may lie inside it).
+            let backup := mload(0x40)
+            if lt(backup, add(0x80, _REGION)) { backup := add(0x80, _REGION) }
+            let tmp := add(backup, _REGION)
+            mcopy(tmp, add(state, 0x20), 200)
+            mcopy(backup, 0x80, _REGION)
+            // Four little-endian lanes per word: byte-reverse each 64-bit lane at once.
+            for { let k := 0 } lt(k, 7) { k := add(k, 1) } {
+                let w := _swapLanes(mload(add(tmp, shl(5, k))))
+                let dst := add(0x80, shl(7, k))
+                mstore(dst, shr(192, w))
+                // The seventh word holds only lane 24; its other "lanes" land in B,
+                // which the permutation overwrites before reading.
+                mstore(add(dst, 0x20), and(shr(128, w), 0xffffffffffffffff))
+                mstore(add(dst, 0x40), and(shr(64, w), 0xffffffffffffffff))
+                mstore(add(dst, 0x60), and(w, 0xffffffffffffffff))
             }
 
-            // keccak-f[1600] over the 25 lanes at a[0..0x320); scratch up to a + 0x7a0.
-            function _keccakF(a) {
-                let m := 0xffffffffffffffff
-                mstore(add(a, 0x6e0), 0x10000000000008082800000000000808a8000000080008000)
-                mstore(add(a, 0x700), 0x808b000000008000000180000000800080818000000000008009)
-                mstore(add(a, 0x720), 0x8a00000000000000880000000080008009000000008000000a)
-                mstore(add(a, 0x740), 0x8000808b800000000000008b80000000000080898000000000008003)
-                mstore(add(a, 0x760), 0x80000000000080028000000000000080000000000000800a800000008000000a)
-                mstore(add(a, 0x780), 0x8000000080008081800000000000808000000000800000018000000080008008)
-                for { let round := 0 } lt(round, 24) { round := add(round, 1) } {
-                // theta: column parities c[x], then d[x] = c[x-1] ^ rotl(c[x+1], 1)
+            function _swapLanes(x) -> y {
+                y := or(shr(8, and(x, 0xff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00)), and(shl(8, x), 0xff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00))
+                y := or(shr(16, and(y, 0xffff0000ffff0000ffff0000ffff0000ffff0000ffff0000ffff0000ffff0000)), and(shl(16, y), 0xffff0000ffff0000ffff0000ffff0000ffff0000ffff0000ffff0000ffff0000))
+                y := or(shr(32, and(y, 0xffffffff00000000ffffffff00000000ffffffff00000000ffffffff00000000)), and(shl(32, y), 0xffffffff00000000ffffffff00000000ffffffff00000000ffffffff00000000))
+            }
+        }
+        _keccakF();
+        assembly {
+            // Saved above the free memory pointer, never overlapping the region itself
+            // (early in a call the pointer may lie inside it).
+            let backup := mload(0x40)
+            if lt(backup, add(0x80, _REGION)) { backup := add(0x80, _REGION) }
+            let tmp := add(backup, _REGION)
+            for { let k := 0 } lt(k, 7) { k := add(k, 1) } {
+                let src := add(0x80, shl(7, k))
+                let w := or(or(shl(192, mload(src)), shl(128, mload(add(src, 0x20)))), or(shl(64, mload(add(src, 0x40))), mload(add(src, 0x60))))
+                mstore(add(tmp, shl(5, k)), _swapLanes(w))
+            }
+            mcopy(0x80, backup, _REGION)
+            mcopy(add(state, 0x20), tmp, 200)
+
+            function _swapLanes(x) -> y {
+                y := or(shr(8, and(x, 0xff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00)), and(shl(8, x), 0xff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00))
+                y := or(shr(16, and(y, 0xffff0000ffff0000ffff0000ffff0000ffff0000ffff0000ffff0000ffff0000)), and(shl(16, y), 0xffff0000ffff0000ffff0000ffff0000ffff0000ffff0000ffff0000ffff0000))
+                y := or(shr(32, and(y, 0xffffffff00000000ffffffff00000000ffffffff00000000ffffffff00000000)), and(shl(32, y), 0xffffffff00000000ffffffff00000000ffffffff00000000ffffffff00000000))
+            }
+        }
+    }
+
+    /// @dev keccak-f[1600] over the lanes at the fixed addresses 0x80 + 32i (A); B at
+    ///      0x3a0, round constants at 0x760..0x820 (theta terms d[x] stay on the stack).
+    function _keccakF() private pure {
+        assembly {
+            let mask := 0xffffffffffffffff
+            mstore(0x760, 0x10000000000008082800000000000808a8000000080008000)
+            mstore(0x780, 0x808b000000008000000180000000800080818000000000008009)
+            mstore(0x7a0, 0x8a00000000000000880000000080008009000000008000000a)
+            mstore(0x7c0, 0x8000808b800000000000008b80000000000080898000000000008003)
+            mstore(0x7e0, 0x80000000000080028000000000000080000000000000800a800000008000000a)
+            mstore(0x800, 0x8000000080008081800000000000808000000000800000018000000080008008)
+            // Two rounds per iteration: A -> B, then B -> A (no copying between rounds).
+            // Yul functions keep the optimizer from keeping lanes alive across phases.
+            for { let round := 0 } lt(round, 24) { round := add(round, 2) } {
+                let d0, d1, d2, d3, d4 := thetaA(mask)
+                rowsAB(mask, d0, d1, d2, d3, d4)
+                iota(0x3a0, round, mask)
+                d0, d1, d2, d3, d4 := thetaB(mask)
+                rowsBA(mask, d0, d1, d2, d3, d4)
+                iota(0x80, add(round, 1), mask)
+            }
+
+            // theta over the lanes at 0x80: d[x] = c[x-1] ^ rotl(c[x+1], 1), c = column parity
+            function thetaA(m) -> d0, d1, d2, d3, d4 {
+                let c0 := xor(xor(xor(xor(mload(0x80), mload(0x120)), mload(0x1c0)), mload(0x260)), mload(0x300))
+                let c1 := xor(xor(xor(xor(mload(0xa0), mload(0x140)), mload(0x1e0)), mload(0x280)), mload(0x320))
+                let c2 := xor(xor(xor(xor(mload(0xc0), mload(0x160)), mload(0x200)), mload(0x2a0)), mload(0x340))
+                let c3 := xor(xor(xor(xor(mload(0xe0), mload(0x180)), mload(0x220)), mload(0x2c0)), mload(0x360))
+                let c4 := xor(xor(xor(xor(mload(0x100), mload(0x1a0)), mload(0x240)), mload(0x2e0)), mload(0x380))
+                d0 := xor(c4, and(or(shl(1, c1), shr(63, c1)), m))
+                d1 := xor(c0, and(or(shl(1, c2), shr(63, c2)), m))
+                d2 := xor(c1, and(or(shl(1, c3), shr(63, c3)), m))
+                d3 := xor(c2, and(or(shl(1, c4), shr(63, c4)), m))
+                d4 := xor(c3, and(or(shl(1, c0), shr(63, c0)), m))
+            }
+
+            // theta over the lanes at 0x3a0: d[x] = c[x-1] ^ rotl(c[x+1], 1), c = column parity
+            function thetaB(m) -> d0, d1, d2, d3, d4 {
+                let c0 := xor(xor(xor(xor(mload(0x3a0), mload(0x440)), mload(0x4e0)), mload(0x580)), mload(0x620))
+                let c1 := xor(xor(xor(xor(mload(0x3c0), mload(0x460)), mload(0x500)), mload(0x5a0)), mload(0x640))
+                let c2 := xor(xor(xor(xor(mload(0x3e0), mload(0x480)), mload(0x520)), mload(0x5c0)), mload(0x660))
+                let c3 := xor(xor(xor(xor(mload(0x400), mload(0x4a0)), mload(0x540)), mload(0x5e0)), mload(0x680))
+                let c4 := xor(xor(xor(xor(mload(0x420), mload(0x4c0)), mload(0x560)), mload(0x600)), mload(0x6a0))
+                d0 := xor(c4, and(or(shl(1, c1), shr(63, c1)), m))
+                d1 := xor(c0, and(or(shl(1, c2), shr(63, c2)), m))
+                d2 := xor(c1, and(or(shl(1, c3), shr(63, c3)), m))
+                d3 := xor(c2, and(or(shl(1, c4), shr(63, c4)), m))
+                d4 := xor(c3, and(or(shl(1, c0), shr(63, c0)), m))
+            }
+
+            // rho and pi from 0x80 straight into one output row at a time at 0x3a0, then chi
+            function rowsAB(m, d0, d1, d2, d3, d4) {
                 {
-                    let c0 := xor(xor(xor(xor(mload(add(a, 0x0)), mload(add(a, 0xa0))), mload(add(a, 0x140))), mload(add(a, 0x1e0))), mload(add(a, 0x280)))
-                    let c1 := xor(xor(xor(xor(mload(add(a, 0x20)), mload(add(a, 0xc0))), mload(add(a, 0x160))), mload(add(a, 0x200))), mload(add(a, 0x2a0)))
-                    let c2 := xor(xor(xor(xor(mload(add(a, 0x40)), mload(add(a, 0xe0))), mload(add(a, 0x180))), mload(add(a, 0x220))), mload(add(a, 0x2c0)))
-                    let c3 := xor(xor(xor(xor(mload(add(a, 0x60)), mload(add(a, 0x100))), mload(add(a, 0x1a0))), mload(add(a, 0x240))), mload(add(a, 0x2e0)))
-                    let c4 := xor(xor(xor(xor(mload(add(a, 0x80)), mload(add(a, 0x120))), mload(add(a, 0x1c0))), mload(add(a, 0x260))), mload(add(a, 0x300)))
-                    mstore(add(a, 0x640), xor(c4, and(or(shl(1, c1), shr(63, c1)), m)))
-                    mstore(add(a, 0x660), xor(c0, and(or(shl(1, c2), shr(63, c2)), m)))
-                    mstore(add(a, 0x680), xor(c1, and(or(shl(1, c3), shr(63, c3)), m)))
-                    mstore(add(a, 0x6a0), xor(c2, and(or(shl(1, c4), shr(63, c4)), m)))
-                    mstore(add(a, 0x6c0), xor(c3, and(or(shl(1, c0), shr(63, c0)), m)))
-                }
-                // rho and pi: b[y + 5((2x + 3y) mod 5)] = rotl(a[x + 5y] ^ d[x], r[x + 5y])
-                mstore(add(a, 0x320), xor(mload(add(a, 0x0)), mload(add(a, 0x640))))
-                { let v := xor(mload(add(a, 0x20)), mload(add(a, 0x660))) mstore(add(a, 0x460), or(and(shl(1, v), m), shr(63, v))) }
-                { let v := xor(mload(add(a, 0x40)), mload(add(a, 0x680))) mstore(add(a, 0x5a0), or(and(shl(62, v), m), shr(2, v))) }
-                { let v := xor(mload(add(a, 0x60)), mload(add(a, 0x6a0))) mstore(add(a, 0x3c0), or(and(shl(28, v), m), shr(36, v))) }
-                { let v := xor(mload(add(a, 0x80)), mload(add(a, 0x6c0))) mstore(add(a, 0x500), or(and(shl(27, v), m), shr(37, v))) }
-                { let v := xor(mload(add(a, 0xa0)), mload(add(a, 0x640))) mstore(add(a, 0x520), or(and(shl(36, v), m), shr(28, v))) }
-                { let v := xor(mload(add(a, 0xc0)), mload(add(a, 0x660))) mstore(add(a, 0x340), or(and(shl(44, v), m), shr(20, v))) }
-                { let v := xor(mload(add(a, 0xe0)), mload(add(a, 0x680))) mstore(add(a, 0x480), or(and(shl(6, v), m), shr(58, v))) }
-                { let v := xor(mload(add(a, 0x100)), mload(add(a, 0x6a0))) mstore(add(a, 0x5c0), or(and(shl(55, v), m), shr(9, v))) }
-                { let v := xor(mload(add(a, 0x120)), mload(add(a, 0x6c0))) mstore(add(a, 0x3e0), or(and(shl(20, v), m), shr(44, v))) }
-                { let v := xor(mload(add(a, 0x140)), mload(add(a, 0x640))) mstore(add(a, 0x400), or(and(shl(3, v), m), shr(61, v))) }
-                { let v := xor(mload(add(a, 0x160)), mload(add(a, 0x660))) mstore(add(a, 0x540), or(and(shl(10, v), m), shr(54, v))) }
-                { let v := xor(mload(add(a, 0x180)), mload(add(a, 0x680))) mstore(add(a, 0x360), or(and(shl(43, v), m), shr(21, v))) }
-                { let v := xor(mload(add(a, 0x1a0)), mload(add(a, 0x6a0))) mstore(add(a, 0x4a0), or(and(shl(25, v), m), shr(39, v))) }
-                { let v := xor(mload(add(a, 0x1c0)), mload(add(a, 0x6c0))) mstore(add(a, 0x5e0), or(and(shl(39, v), m), shr(25, v))) }
-                { let v := xor(mload(add(a, 0x1e0)), mload(add(a, 0x640))) mstore(add(a, 0x600), or(and(shl(41, v), m), shr(23, v))) }
-                { let v := xor(mload(add(a, 0x200)), mload(add(a, 0x660))) mstore(add(a, 0x420), or(and(shl(45, v), m), shr(19, v))) }
-                { let v := xor(mload(add(a, 0x220)), mload(add(a, 0x680))) mstore(add(a, 0x560), or(and(shl(15, v), m), shr(49, v))) }
-                { let v := xor(mload(add(a, 0x240)), mload(add(a, 0x6a0))) mstore(add(a, 0x380), or(and(shl(21, v), m), shr(43, v))) }
-                { let v := xor(mload(add(a, 0x260)), mload(add(a, 0x6c0))) mstore(add(a, 0x4c0), or(and(shl(8, v), m), shr(56, v))) }
-                { let v := xor(mload(add(a, 0x280)), mload(add(a, 0x640))) mstore(add(a, 0x4e0), or(and(shl(18, v), m), shr(46, v))) }
-                { let v := xor(mload(add(a, 0x2a0)), mload(add(a, 0x660))) mstore(add(a, 0x620), or(and(shl(2, v), m), shr(62, v))) }
-                { let v := xor(mload(add(a, 0x2c0)), mload(add(a, 0x680))) mstore(add(a, 0x440), or(and(shl(61, v), m), shr(3, v))) }
-                { let v := xor(mload(add(a, 0x2e0)), mload(add(a, 0x6a0))) mstore(add(a, 0x580), or(and(shl(56, v), m), shr(8, v))) }
-                { let v := xor(mload(add(a, 0x300)), mload(add(a, 0x6c0))) mstore(add(a, 0x3a0), or(and(shl(14, v), m), shr(50, v))) }
-                // chi: a[x + 5y] = b[x + 5y] ^ (~b[x + 1 + 5y] & b[x + 2 + 5y])
-                {
-                    let b0 := mload(add(a, 0x320))
-                    let b1 := mload(add(a, 0x340))
-                    let b2 := mload(add(a, 0x360))
-                    let b3 := mload(add(a, 0x380))
-                    let b4 := mload(add(a, 0x3a0))
-                    mstore(add(a, 0x0), xor(b0, and(not(b1), b2)))
-                    mstore(add(a, 0x20), xor(b1, and(not(b2), b3)))
-                    mstore(add(a, 0x40), xor(b2, and(not(b3), b4)))
-                    mstore(add(a, 0x60), xor(b3, and(not(b4), b0)))
-                    mstore(add(a, 0x80), xor(b4, and(not(b0), b1)))
+                    let b0 := xor(mload(0x80), d0)
+                    let b1 := xor(mload(0x140), d1)
+                    b1 := or(and(shl(44, b1), m), shr(20, b1))
+                    let b2 := xor(mload(0x200), d2)
+                    b2 := or(and(shl(43, b2), m), shr(21, b2))
+                    let b3 := xor(mload(0x2c0), d3)
+                    b3 := or(and(shl(21, b3), m), shr(43, b3))
+                    let b4 := xor(mload(0x380), d4)
+                    b4 := or(and(shl(14, b4), m), shr(50, b4))
+                    mstore(0x3a0, xor(b0, and(not(b1), b2)))
+                    mstore(0x3c0, xor(b1, and(not(b2), b3)))
+                    mstore(0x3e0, xor(b2, and(not(b3), b4)))
+                    mstore(0x400, xor(b3, and(not(b4), b0)))
+                    mstore(0x420, xor(b4, and(not(b0), b1)))
                 }
                 {
-                    let b0 := mload(add(a, 0x3c0))
-                    let b1 := mload(add(a, 0x3e0))
-                    let b2 := mload(add(a, 0x400))
-                    let b3 := mload(add(a, 0x420))
-                    let b4 := mload(add(a, 0x440))
-                    mstore(add(a, 0xa0), xor(b0, and(not(b1), b2)))
-                    mstore(add(a, 0xc0), xor(b1, and(not(b2), b3)))
-                    mstore(add(a, 0xe0), xor(b2, and(not(b3), b4)))
-                    mstore(add(a, 0x100), xor(b3, and(not(b4), b0)))
-                    mstore(add(a, 0x120), xor(b4, and(not(b0), b1)))
+                    let b0 := xor(mload(0xe0), d3)
+                    b0 := or(and(shl(28, b0), m), shr(36, b0))
+                    let b1 := xor(mload(0x1a0), d4)
+                    b1 := or(and(shl(20, b1), m), shr(44, b1))
+                    let b2 := xor(mload(0x1c0), d0)
+                    b2 := or(and(shl(3, b2), m), shr(61, b2))
+                    let b3 := xor(mload(0x280), d1)
+                    b3 := or(and(shl(45, b3), m), shr(19, b3))
+                    let b4 := xor(mload(0x340), d2)
+                    b4 := or(and(shl(61, b4), m), shr(3, b4))
+                    mstore(0x440, xor(b0, and(not(b1), b2)))
+                    mstore(0x460, xor(b1, and(not(b2), b3)))
+                    mstore(0x480, xor(b2, and(not(b3), b4)))
+                    mstore(0x4a0, xor(b3, and(not(b4), b0)))
+                    mstore(0x4c0, xor(b4, and(not(b0), b1)))
                 }
                 {
-                    let b0 := mload(add(a, 0x460))
-                    let b1 := mload(add(a, 0x480))
-                    let b2 := mload(add(a, 0x4a0))
-                    let b3 := mload(add(a, 0x4c0))
-                    let b4 := mload(add(a, 0x4e0))
-                    mstore(add(a, 0x140), xor(b0, and(not(b1), b2)))
-                    mstore(add(a, 0x160), xor(b1, and(not(b2), b3)))
-                    mstore(add(a, 0x180), xor(b2, and(not(b3), b4)))
-                    mstore(add(a, 0x1a0), xor(b3, and(not(b4), b0)))
-                    mstore(add(a, 0x1c0), xor(b4, and(not(b0), b1)))
+                    let b0 := xor(mload(0xa0), d1)
+                    b0 := or(and(shl(1, b0), m), shr(63, b0))
+                    let b1 := xor(mload(0x160), d2)
+                    b1 := or(and(shl(6, b1), m), shr(58, b1))
+                    let b2 := xor(mload(0x220), d3)
+                    b2 := or(and(shl(25, b2), m), shr(39, b2))
+                    let b3 := xor(mload(0x2e0), d4)
+                    b3 := or(and(shl(8, b3), m), shr(56, b3))
+                    let b4 := xor(mload(0x300), d0)
+                    b4 := or(and(shl(18, b4), m), shr(46, b4))
+                    mstore(0x4e0, xor(b0, and(not(b1), b2)))
+                    mstore(0x500, xor(b1, and(not(b2), b3)))
+                    mstore(0x520, xor(b2, and(not(b3), b4)))
+                    mstore(0x540, xor(b3, and(not(b4), b0)))
+                    mstore(0x560, xor(b4, and(not(b0), b1)))
                 }
                 {
-                    let b0 := mload(add(a, 0x500))
-                    let b1 := mload(add(a, 0x520))
-                    let b2 := mload(add(a, 0x540))
-                    let b3 := mload(add(a, 0x560))
-                    let b4 := mload(add(a, 0x580))
-                    mstore(add(a, 0x1e0), xor(b0, and(not(b1), b2)))
-                    mstore(add(a, 0x200), xor(b1, and(not(b2), b3)))
-                    mstore(add(a, 0x220), xor(b2, and(not(b3), b4)))
-                    mstore(add(a, 0x240), xor(b3, and(not(b4), b0)))
-                    mstore(add(a, 0x260), xor(b4, and(not(b0), b1)))
+                    let b0 := xor(mload(0x100), d4)
+                    b0 := or(and(shl(27, b0), m), shr(37, b0))
+                    let b1 := xor(mload(0x120), d0)
+                    b1 := or(and(shl(36, b1), m), shr(28, b1))
+                    let b2 := xor(mload(0x1e0), d1)
+                    b2 := or(and(shl(10, b2), m), shr(54, b2))
+                    let b3 := xor(mload(0x2a0), d2)
+                    b3 := or(and(shl(15, b3), m), shr(49, b3))
+                    let b4 := xor(mload(0x360), d3)
+                    b4 := or(and(shl(56, b4), m), shr(8, b4))
+                    mstore(0x580, xor(b0, and(not(b1), b2)))
+                    mstore(0x5a0, xor(b1, and(not(b2), b3)))
+                    mstore(0x5c0, xor(b2, and(not(b3), b4)))
+                    mstore(0x5e0, xor(b3, and(not(b4), b0)))
+                    mstore(0x600, xor(b4, and(not(b0), b1)))
                 }
                 {
-                    let b0 := mload(add(a, 0x5a0))
-                    let b1 := mload(add(a, 0x5c0))
-                    let b2 := mload(add(a, 0x5e0))
-                    let b3 := mload(add(a, 0x600))
-                    let b4 := mload(add(a, 0x620))
-                    mstore(add(a, 0x280), xor(b0, and(not(b1), b2)))
-                    mstore(add(a, 0x2a0), xor(b1, and(not(b2), b3)))
-                    mstore(add(a, 0x2c0), xor(b2, and(not(b3), b4)))
-                    mstore(add(a, 0x2e0), xor(b3, and(not(b4), b0)))
-                    mstore(add(a, 0x300), xor(b4, and(not(b0), b1)))
+                    let b0 := xor(mload(0xc0), d2)
+                    b0 := or(and(shl(62, b0), m), shr(2, b0))
+                    let b1 := xor(mload(0x180), d3)
+                    b1 := or(and(shl(55, b1), m), shr(9, b1))
+                    let b2 := xor(mload(0x240), d4)
+                    b2 := or(and(shl(39, b2), m), shr(25, b2))
+                    let b3 := xor(mload(0x260), d0)
+                    b3 := or(and(shl(41, b3), m), shr(23, b3))
+                    let b4 := xor(mload(0x320), d1)
+                    b4 := or(and(shl(2, b4), m), shr(62, b4))
+                    mstore(0x620, xor(b0, and(not(b1), b2)))
+                    mstore(0x640, xor(b1, and(not(b2), b3)))
+                    mstore(0x660, xor(b2, and(not(b3), b4)))
+                    mstore(0x680, xor(b3, and(not(b4), b0)))
+                    mstore(0x6a0, xor(b4, and(not(b0), b1)))
                 }
-                // iota: round constants packed four per word, round 4k in the top lane.
-                let w := mload(add(a, add(0x6e0, shl(5, shr(2, round)))))
-                mstore(a, xor(mload(a), and(shr(shl(6, sub(3, and(round, 3))), w), m)))
+            }
+
+            // rho and pi from 0x3a0 straight into one output row at a time at 0x80, then chi
+            function rowsBA(m, d0, d1, d2, d3, d4) {
+                {
+                    let b0 := xor(mload(0x3a0), d0)
+                    let b1 := xor(mload(0x460), d1)
+                    b1 := or(and(shl(44, b1), m), shr(20, b1))
+                    let b2 := xor(mload(0x520), d2)
+                    b2 := or(and(shl(43, b2), m), shr(21, b2))
+                    let b3 := xor(mload(0x5e0), d3)
+                    b3 := or(and(shl(21, b3), m), shr(43, b3))
+                    let b4 := xor(mload(0x6a0), d4)
+                    b4 := or(and(shl(14, b4), m), shr(50, b4))
+                    mstore(0x80, xor(b0, and(not(b1), b2)))
+                    mstore(0xa0, xor(b1, and(not(b2), b3)))
+                    mstore(0xc0, xor(b2, and(not(b3), b4)))
+                    mstore(0xe0, xor(b3, and(not(b4), b0)))
+                    mstore(0x100, xor(b4, and(not(b0), b1)))
                 }
+                {
+                    let b0 := xor(mload(0x400), d3)
+                    b0 := or(and(shl(28, b0), m), shr(36, b0))
+                    let b1 := xor(mload(0x4c0), d4)
+                    b1 := or(and(shl(20, b1), m), shr(44, b1))
+                    let b2 := xor(mload(0x4e0), d0)
+                    b2 := or(and(shl(3, b2), m), shr(61, b2))
+                    let b3 := xor(mload(0x5a0), d1)
+                    b3 := or(and(shl(45, b3), m), shr(19, b3))
+                    let b4 := xor(mload(0x660), d2)
+                    b4 := or(and(shl(61, b4), m), shr(3, b4))
+                    mstore(0x120, xor(b0, and(not(b1), b2)))
+                    mstore(0x140, xor(b1, and(not(b2), b3)))
+                    mstore(0x160, xor(b2, and(not(b3), b4)))
+                    mstore(0x180, xor(b3, and(not(b4), b0)))
+                    mstore(0x1a0, xor(b4, and(not(b0), b1)))
+                }
+                {
+                    let b0 := xor(mload(0x3c0), d1)
+                    b0 := or(and(shl(1, b0), m), shr(63, b0))
+                    let b1 := xor(mload(0x480), d2)
+                    b1 := or(and(shl(6, b1), m), shr(58, b1))
+                    let b2 := xor(mload(0x540), d3)
+                    b2 := or(and(shl(25, b2), m), shr(39, b2))
+                    let b3 := xor(mload(0x600), d4)
+                    b3 := or(and(shl(8, b3), m), shr(56, b3))
+                    let b4 := xor(mload(0x620), d0)
+                    b4 := or(and(shl(18, b4), m), shr(46, b4))
+                    mstore(0x1c0, xor(b0, and(not(b1), b2)))
+                    mstore(0x1e0, xor(b1, and(not(b2), b3)))
+                    mstore(0x200, xor(b2, and(not(b3), b4)))
+                    mstore(0x220, xor(b3, and(not(b4), b0)))
+                    mstore(0x240, xor(b4, and(not(b0), b1)))
+                }
+                {
+                    let b0 := xor(mload(0x420), d4)
+                    b0 := or(and(shl(27, b0), m), shr(37, b0))
+                    let b1 := xor(mload(0x440), d0)
+                    b1 := or(and(shl(36, b1), m), shr(28, b1))
+                    let b2 := xor(mload(0x500), d1)
+                    b2 := or(and(shl(10, b2), m), shr(54, b2))
+                    let b3 := xor(mload(0x5c0), d2)
+                    b3 := or(and(shl(15, b3), m), shr(49, b3))
+                    let b4 := xor(mload(0x680), d3)
+                    b4 := or(and(shl(56, b4), m), shr(8, b4))
+                    mstore(0x260, xor(b0, and(not(b1), b2)))
+                    mstore(0x280, xor(b1, and(not(b2), b3)))
+                    mstore(0x2a0, xor(b2, and(not(b3), b4)))
+                    mstore(0x2c0, xor(b3, and(not(b4), b0)))
+                    mstore(0x2e0, xor(b4, and(not(b0), b1)))
+                }
+                {
+                    let b0 := xor(mload(0x3e0), d2)
+                    b0 := or(and(shl(62, b0), m), shr(2, b0))
+                    let b1 := xor(mload(0x4a0), d3)
+                    b1 := or(and(shl(55, b1), m), shr(9, b1))
+                    let b2 := xor(mload(0x560), d4)
+                    b2 := or(and(shl(39, b2), m), shr(25, b2))
+                    let b3 := xor(mload(0x580), d0)
+                    b3 := or(and(shl(41, b3), m), shr(23, b3))
+                    let b4 := xor(mload(0x640), d1)
+                    b4 := or(and(shl(2, b4), m), shr(62, b4))
+                    mstore(0x300, xor(b0, and(not(b1), b2)))
+                    mstore(0x320, xor(b1, and(not(b2), b3)))
+                    mstore(0x340, xor(b2, and(not(b3), b4)))
+                    mstore(0x360, xor(b3, and(not(b4), b0)))
+                    mstore(0x380, xor(b4, and(not(b0), b1)))
+                }
+            }
+
+            // iota: round constants packed four per word, round 4k in the top 64 bits
+            function iota(lane0, rr, m) {
+                let w := mload(add(0x760, shl(5, shr(2, rr))))
+                mstore(lane0, xor(mload(lane0), and(shr(shl(6, sub(3, and(rr, 3))), w), m)))
             }
         }
     }
