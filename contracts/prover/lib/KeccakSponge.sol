@@ -92,9 +92,18 @@ library KeccakSponge {
             }
 
             function _swapLanes(x) -> y {
-                y := or(shr(8, and(x, 0xff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00)), and(shl(8, x), 0xff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00))
-                y := or(shr(16, and(y, 0xffff0000ffff0000ffff0000ffff0000ffff0000ffff0000ffff0000ffff0000)), and(shl(16, y), 0xffff0000ffff0000ffff0000ffff0000ffff0000ffff0000ffff0000ffff0000))
-                y := or(shr(32, and(y, 0xffffffff00000000ffffffff00000000ffffffff00000000ffffffff00000000)), and(shl(32, y), 0xffffffff00000000ffffffff00000000ffffffff00000000ffffffff00000000))
+                y := or(
+                    shr(8, and(x, 0xff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00)),
+                    and(shl(8, x), 0xff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00)
+                )
+                y := or(
+                    shr(16, and(y, 0xffff0000ffff0000ffff0000ffff0000ffff0000ffff0000ffff0000ffff0000)),
+                    and(shl(16, y), 0xffff0000ffff0000ffff0000ffff0000ffff0000ffff0000ffff0000ffff0000)
+                )
+                y := or(
+                    shr(32, and(y, 0xffffffff00000000ffffffff00000000ffffffff00000000ffffffff00000000)),
+                    and(shl(32, y), 0xffffffff00000000ffffffff00000000ffffffff00000000ffffffff00000000)
+                )
             }
         }
         _keccakF();
@@ -106,16 +115,29 @@ library KeccakSponge {
             let tmp := add(backup, _REGION)
             for { let k := 0 } lt(k, 7) { k := add(k, 1) } {
                 let src := add(0x80, shl(7, k))
-                let w := or(or(shl(192, mload(src)), shl(128, mload(add(src, 0x20)))), or(shl(64, mload(add(src, 0x40))), mload(add(src, 0x60))))
+                let w :=
+                    or(
+                        or(shl(192, mload(src)), shl(128, mload(add(src, 0x20)))),
+                        or(shl(64, mload(add(src, 0x40))), mload(add(src, 0x60)))
+                    )
                 mstore(add(tmp, shl(5, k)), _swapLanes(w))
             }
             mcopy(0x80, backup, _REGION)
             mcopy(add(state, 0x20), tmp, 200)
 
             function _swapLanes(x) -> y {
-                y := or(shr(8, and(x, 0xff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00)), and(shl(8, x), 0xff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00))
-                y := or(shr(16, and(y, 0xffff0000ffff0000ffff0000ffff0000ffff0000ffff0000ffff0000ffff0000)), and(shl(16, y), 0xffff0000ffff0000ffff0000ffff0000ffff0000ffff0000ffff0000ffff0000))
-                y := or(shr(32, and(y, 0xffffffff00000000ffffffff00000000ffffffff00000000ffffffff00000000)), and(shl(32, y), 0xffffffff00000000ffffffff00000000ffffffff00000000ffffffff00000000))
+                y := or(
+                    shr(8, and(x, 0xff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00)),
+                    and(shl(8, x), 0xff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00)
+                )
+                y := or(
+                    shr(16, and(y, 0xffff0000ffff0000ffff0000ffff0000ffff0000ffff0000ffff0000ffff0000)),
+                    and(shl(16, y), 0xffff0000ffff0000ffff0000ffff0000ffff0000ffff0000ffff0000ffff0000)
+                )
+                y := or(
+                    shr(32, and(y, 0xffffffff00000000ffffffff00000000ffffffff00000000ffffffff00000000)),
+                    and(shl(32, y), 0xffffffff00000000ffffffff00000000ffffffff00000000ffffffff00000000)
+                )
             }
         }
     }

@@ -54,7 +54,8 @@ contract KeccakSpongeTest is ProverTestBase {
             (state, absorbed) = h.kAbsorb(state, absorbed, blk);
             vm.assertEq(h.kCommitment(state, absorbed), commitments[b + 1], "commitment after block");
         }
-        (bytes32 digest, uint256 total,) = h.kFinish(state, absorbed, _slice(data, full * 136, data.length - full * 136));
+        (bytes32 digest, uint256 total,) =
+            h.kFinish(state, absorbed, _slice(data, full * 136, data.length - full * 136));
         vm.assertEq(total, data.length, "absorbed byte count");
         return digest;
     }

@@ -61,7 +61,8 @@ contract MachineHashTest is ProverTestBase {
         vm.assertEq(
             ctx.revertSnapshot,
             MachineHash.revertSnapshot(
-                keccak256(abi.encodePacked("world/0/0")), MachineHash.hash(MachineHash.TxContext(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0))
+                keccak256(abi.encodePacked("world/0/0")),
+                MachineHash.hash(MachineHash.TxContext(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0))
             ),
             "revert snapshot of the empty tx context"
         );

@@ -203,12 +203,14 @@ contract ProverGasTest is ProverTestBase {
     // ------------------------------------------------------------------ records and stack
 
     function test_gas_records() public view {
-        MachineHash.MachineState memory s = MachineHash.MachineState(1, bytes32("w"), bytes32("e"), bytes32("c"), 0, bytes32("f"), 0);
+        MachineHash.MachineState memory s =
+            MachineHash.MachineState(1, bytes32("w"), bytes32("e"), bytes32("c"), 0, bytes32("f"), 0);
         (uint256 used, bytes32 r) = g.mhMachine(s);
         vm.assertEq(r, keccak256(abi.encode(s)));
         _gas("MachineState hash (7 words)", used, 500);
-        MachineHash.Frame memory f =
-            MachineHash.Frame(7, 100_000, bytes32("code"), 500, bytes32("stack"), 3, bytes32("mem"), 4, 0, bytes32("ctx"));
+        MachineHash.Frame memory f = MachineHash.Frame(
+            7, 100_000, bytes32("code"), 500, bytes32("stack"), 3, bytes32("mem"), 4, 0, bytes32("ctx")
+        );
         (used, r) = g.mhFrame(f);
         vm.assertEq(r, keccak256(abi.encode(f)));
         _gas("Frame hash (10 words)", used, 500);

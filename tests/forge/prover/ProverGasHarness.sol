@@ -87,7 +87,11 @@ contract ProverGasHarness {
         used = g - gasleft();
     }
 
-    function stPop2Push1(bytes32 h, bytes32 below, uint256 a, uint256 b) external view returns (uint256 used, bytes32 r) {
+    function stPop2Push1(bytes32 h, bytes32 below, uint256 a, uint256 b)
+        external
+        view
+        returns (uint256 used, bytes32 r)
+    {
         uint256 g = gasleft();
         r = StackHash.push(StackHash.pop2(h, below, a, b), a + b);
         used = g - gasleft();

@@ -243,7 +243,8 @@ contract SparseMerkleTest is ProverTestBase {
         for (uint256 d = fromDepth; d > 0;) {
             --d;
             bool right = (uint256(path) >> (255 - d)) & 1 == 1;
-            node = right ? keccak256(abi.encodePacked(expanded[d], node)) : keccak256(abi.encodePacked(node, expanded[d]));
+            node =
+                right ? keccak256(abi.encodePacked(expanded[d], node)) : keccak256(abi.encodePacked(node, expanded[d]));
         }
         return node;
     }
