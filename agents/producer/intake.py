@@ -61,7 +61,7 @@ from agents.producer.ordering import (
     select_candidates,
     watermark,
 )
-from agents.rpc.client import JsonRpcClient, RpcCallError, RpcTransportError
+from agents.rpc.client import JsonRpcClient, RpcCaller, RpcCallError, RpcTransportError
 from agents.rpc.jsonlog import JsonLog
 from agents.rpc.metrics import Metrics
 from agents.rpc.server import (
@@ -431,7 +431,7 @@ class ProducerIntake:
 # --- gap recovery ---------------------------------------------------------------------
 def fill_gaps_once(
     intake: ProducerIntake,
-    client_for: Callable[[str], JsonRpcClient],
+    client_for: Callable[[str], RpcCaller],
     known_urls: dict[str, str],
     log: JsonLog,
     metrics: Metrics,

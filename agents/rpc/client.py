@@ -11,7 +11,7 @@ import http.client
 import itertools
 import json
 import threading
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import urlsplit
 
 
@@ -27,6 +27,12 @@ class RpcCallError(Exception):
         self.code = code
         self.message = message
         self.data = data
+
+
+class RpcCaller(Protocol):
+    """Anything that can make a JSON-RPC call (the client below, or a test stub)."""
+
+    def call(self, method: str, *params: Any) -> Any: ...
 
 
 class JsonRpcClient:

@@ -192,8 +192,9 @@ class StubAggregator:
         self.entries = entries
         self.calls: list[tuple[int, int]] = []
 
-    def call(self, method: str, from_seq: int, count: int) -> dict[str, Any]:
+    def call(self, method: str, *params: Any) -> dict[str, Any]:
         assert method == "altrollup_getSequenced"
+        from_seq, count = params
         self.calls.append((from_seq, count))
         chosen = [e for e in self.entries if from_seq <= e.seq < from_seq + count]
         return {
