@@ -443,7 +443,9 @@ def code_opening_vectors() -> list[dict[str, Any]]:
         # PUSH32 at a chunk's last byte (its data fills the next chunk and one byte of the
         # one after), PUSH2 at a chunk's last byte, PUSH1 as the very last byte (its
         # missing data reads as zero).
-        bytes([0x5B] * 30 + [0x7F]) + bytes(range(1, 33)) + bytes([0x5B] * 29 + [0x61, 0xAA, 0xBB, 0x60]),
+        bytes([0x5B] * 30 + [0x7F])
+        + bytes(range(1, 33))
+        + bytes([0x5B] * 29 + [0x61, 0xAA, 0xBB, 0x60]),
         # PUSH32 in the middle of a chunk (data over two chunks) and truncated PUSH16.
         bytes([0x5B] * 10 + [0x7F]) + bytes(range(0x40, 0x60)) + bytes([0x6F, 0x01, 0x02]),
         bytes([0x61, 0x5B, 0x5B] * 30) + bytes([0x5B] * 3),
@@ -456,7 +458,9 @@ def code_opening_vectors() -> list[dict[str, Any]]:
         while pc < len(code):
             op = code[pc]
             index, _ = c.code_chunk_index(pc)
-            following = [chunks[i] if i < len(chunks) else c.ZERO_WORD for i in (index + 1, index + 2)]
+            following = [
+                chunks[i] if i < len(chunks) else c.ZERO_WORD for i in (index + 1, index + 2)
+            ]
             n = op - 0x5F if 0x60 <= op <= 0x7F else 0
             data = code[pc + 1 : pc + 1 + n]
             steps.append(
@@ -538,7 +542,12 @@ def set_insertion_vectors() -> dict[str, Any]:
             new_root = smt.update(store, root, {key: c.ONE_WORD})
             assert smt.root_after_update_from_proof(root, key, None, c.ONE_WORD, proof) == new_root
             steps.append(
-                {"key": hx(key), "root": hx(root), "proof": proof.to_json(), "newRoot": hx(new_root)}
+                {
+                    "key": hx(key),
+                    "root": hx(root),
+                    "proof": proof.to_json(),
+                    "newRoot": hx(new_root),
+                }
             )
             root = new_root
         out[name] = steps
