@@ -2,7 +2,7 @@
 
 Schema (``PRAGMA user_version = 1``)::
 
-    meta(key TEXT PRIMARY KEY, value TEXT NOT NULL)       -- aggregator_id, chain_id
+    meta(key TEXT PRIMARY KEY, value TEXT NOT NULL)  -- aggregator_id, chain_id, time_lease_ms
     sequenced(
         seq          INTEGER PRIMARY KEY,   -- 1, 2, 3, ... gap-free
         tx_hash      BLOB NOT NULL UNIQUE,  -- keccak of the raw bytes ("already known")
@@ -28,6 +28,8 @@ import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+
+TIME_LEASE_MS = 1000
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -104,6 +106,10 @@ class SequenceStore:
         self.unacked_count: int = self._conn.execute(
             "SELECT COUNT(*) FROM sequenced WHERE acked_by IS NULL"
         ).fetchone()[0]
+        lease = self._conn.execute("SELECT value FROM meta WHERE key='time_lease_ms'").fetchone()
+        # a time announced before a crash is below the lease: never stamp earlier
+        self.time_lease_ms: int = int(lease[0]) if lease else 0
+        self.last_timestamp_ms = max(self.last_timestamp_ms, self.time_lease_ms)
 
     def close(self) -> None:
         with self._lock:
@@ -231,9 +237,18 @@ class SequenceStore:
 def head_and_time(store: SequenceStore, clock_ms: Callable[[], int]) -> tuple[int, int]:
     """``(last_seq, now_ms)`` read atomically: every later entry gets ``timestamp >= now_ms``.
 
-    The promise is kept by raising the in-memory timestamp floor to ``now_ms``.
+    The promise is kept by raising the in-memory timestamp floor to ``now_ms`` and, across
+    restarts, by a persisted *time lease*: announced times never exceed the lease, which
+    is moved ``TIME_LEASE_MS`` ahead (one small write) whenever time reaches it, and a
+    reopened store stamps nothing below it even if the wall clock went backwards.
     """
     with store._lock:  # noqa: SLF001 - the store's own lock, same module family
         now = max(store.last_timestamp_ms, int(clock_ms()))
+        if now > store.time_lease_ms:
+            store.time_lease_ms = now + TIME_LEASE_MS
+            store._conn.execute(  # noqa: SLF001
+                "INSERT OR REPLACE INTO meta(key, value) VALUES ('time_lease_ms', ?)",
+                (str(store.time_lease_ms),),
+            )
         store.last_timestamp_ms = now
         return store.last_seq, now

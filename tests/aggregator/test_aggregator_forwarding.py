@@ -126,3 +126,41 @@ def test_dropped_last_batch_found_by_heartbeat(make_aggregator: Any, make_intake
     client = JsonRpcClient(agg.url)
     hashes = send_all(client, [sign(KEYS[6], nonce=n) for n in range(3)])
     wait_until(lambda: seqs_and_hashes(producer)[1] == hashes)
+
+
+def test_two_aggregators_one_producer_dedup_and_order(
+    make_aggregator: Any, make_intake: Any
+) -> None:
+    producer = make_intake(aggregator_urls={"agg-a": "", "agg-b": ""}, silence_timeout_ms=60_000)
+    first = make_aggregator(aggregator_id="agg-a", producers=[producer.url], heartbeat_ms=50)
+    second = make_aggregator(aggregator_id="agg-b", producers=[producer.url], heartbeat_ms=50)
+    a, b = JsonRpcClient(first.url), JsonRpcClient(second.url)
+    shared = sign(KEYS[7], nonce=0)
+    send_all(a, [shared, sign(KEYS[7], nonce=1)])
+    send_all(b, [sign(KEYS[6], nonce=0), shared])  # the same transaction via both
+    wait_until(lambda: first.store.unacked_count == 0 and second.store.unacked_count == 0)
+    wait_until(lambda: len(producer.intake.next_block_candidates(10)) == 3)
+    candidates = producer.intake.next_block_candidates(10)
+    assert [tx.key for tx in candidates] == sorted(tx.key for tx in candidates)
+    hashes = [tx.tx_hash for tx in candidates]
+    assert len(set(hashes)) == 3 and hashes.count(candidates[0].tx_hash) == 1
+    producer.intake.mark_included(candidates, block_number=1)
+    assert producer.intake.next_block_candidates(10) == []
+
+
+def test_state_view_over_rpc(make_aggregator: Any) -> None:
+    from agents.aggregator.service import rpc_state_view
+    from agents.rpc.server import JsonRpcDispatcher, JsonRpcServer
+
+    node = JsonRpcDispatcher()
+    node.register("eth_getTransactionCount", lambda params: "0x3")
+    node.register("eth_getBalance", lambda params: hex(10**18))
+    server = JsonRpcServer(node)
+    server.start()
+    try:
+        client = JsonRpcClient(make_aggregator(state=rpc_state_view(server.url)).url)
+        with pytest.raises(RpcCallError, match="nonce too low"):
+            client.call("eth_sendRawTransaction", hex_of(sign(KEYS[0], nonce=2)))
+        client.call("eth_sendRawTransaction", hex_of(sign(KEYS[0], nonce=3)))
+    finally:
+        server.stop()

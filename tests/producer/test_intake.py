@@ -335,6 +335,21 @@ def test_sequence_numbers_gap_free(plan: list[tuple[int, int, int]], backlog_lim
     assert len({e.tx_hash for e in entries}) == len(entries)
 
 
+def test_announced_time_survives_restart_with_clock_going_back(tmp_path: Path) -> None:
+    from agents.aggregator.store import head_and_time
+
+    clock = Clock(50_000)
+    store = SequenceStore(tmp_path / "lease.sqlite")
+    store.append([NewTx(b"h" * 32, b"r", b"s", 0)], clock)
+    _, announced = head_and_time(store, clock)
+    store.close()
+    clock.now_ms -= 10_000  # restart with a wall clock that went backwards
+    reopened = SequenceStore(tmp_path / "lease.sqlite")
+    (stamped,) = reopened.append([NewTx(b"i" * 32, b"r2", b"s", 0)], clock)
+    reopened.close()
+    assert not isinstance(stamped, Exception) and stamped.timestamp_ms >= announced
+
+
 # --- over JSON-RPC --------------------------------------------------------------------
 @pytest.fixture
 def service(tmp_path: Path) -> Any:
