@@ -59,6 +59,7 @@ from agents.rpc.server import (
 
 CLIENT_VERSION = "altrollup-aggregator/0.1.0"
 MAX_GET_SEQUENCED = 1000
+PROMETHEUS_TEXT = "text/plain; version=0.0.4"
 
 
 def wall_clock_ms() -> int:
@@ -346,14 +347,16 @@ def start_aggregator(
     metrics.set("backlog", store.unacked_count)
     metrics.set("last_seq", store.last_seq)
     metrics.inc("tx_accepted_total", 0)
-    server = JsonRpcServer(
-        build_dispatcher(agg),
-        config.host,
-        config.port,
-        get_routes={
-            "/metrics": lambda: (200, "text/plain; version=0.0.4", metrics.render().encode())
-        },
-    )
+    try:
+        server = JsonRpcServer(
+            build_dispatcher(agg),
+            config.host,
+            config.port,
+            get_routes={"/metrics": lambda: (200, PROMETHEUS_TEXT, metrics.render().encode())},
+        )
+    except OSError:
+        store.close()
+        raise
     agg.server = server
     agg.forwarder = Forwarder(
         ForwarderConfig(
