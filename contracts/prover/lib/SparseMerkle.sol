@@ -290,38 +290,42 @@ library SparseMerkle {
     }
 
     /// @dev Fold `node` from `proof.depth` to the root; `ok = false` if the siblings do
-    ///      not match the bitmap (count) or one of them is zero.
+    ///      not match the bitmap (count) or one of them is zero. Callers have checked
+    ///      `depth <= 256` (`_terminal`).
+    ///      Branch-free levels: the sibling cursor `p` walks the siblings backwards (the
+    ///      deepest first) and moves only on set bitmap bits; a zero sibling poisons it
+    ///      with bit 255, which the at most 256 later moves cannot undo, so one final
+    ///      `p == siblings.offset` checks the count and the non-zero rule together.
     function _fold(bytes32 node, bytes32 path, Proof calldata proof) private pure returns (bool ok, bytes32 root) {
-        uint256 depth = proof.depth;
-        uint256 bitmap = proof.siblingBitmap;
         bytes32[] calldata siblings = proof.siblings;
         /// @solidity memory-safe-assembly
         assembly {
-            let bad := 0
-            let idx := siblings.length
+            let depth := calldataload(proof)
+            let bitmap := calldataload(add(proof, 0x20))
+            let p := add(siblings.offset, shl(5, siblings.length))
+            // The path's first `depth` bits, the deepest lowest (shr by 256 gives 0).
+            let bits := shr(sub(256, depth), path)
             for { let d := depth } d {} {
                 d := sub(d, 1)
-                let s := 0
-                if and(shr(d, bitmap), 1) {
-                    bad := or(bad, iszero(idx))
-                    idx := sub(idx, iszero(iszero(idx)))
-                    s := calldataload(add(siblings.offset, shl(5, idx)))
-                    bad := or(bad, iszero(s))
-                }
-                // Branchless: the path bit puts `node` right (1) or left (0).
-                let o := shl(5, and(shr(sub(255, d), path), 1))
+                let has := and(shr(d, bitmap), 1)
+                p := sub(p, shl(5, has))
+                let s := mul(has, calldataload(p))
+                p := or(p, shl(255, and(has, iszero(s))))
+                // The path bit puts `node` right (1) or left (0).
+                let o := shl(5, and(bits, 1))
+                bits := shr(1, bits)
                 mstore(o, node)
                 mstore(xor(o, 0x20), s)
                 node := keccak256(0x00, 0x40)
             }
-            ok := iszero(or(bad, idx))
+            ok := eq(p, siblings.offset)
             root := node
         }
     }
 
     /// @dev Fold `oldNode` from `proof.depth` and, through the same siblings, `newNode`
     ///      from `newStart <= proof.depth` (levels at or below `newStart` are skipped for
-    ///      it): one pass for the old and the new root.
+    ///      it): one pass for the old and the new root. Same cursor scheme as `_fold`.
     function _fold2(bytes32 oldNode, bytes32 newNode, uint256 newStart, bytes32 path, Proof calldata proof)
         private
         pure
@@ -330,20 +334,19 @@ library SparseMerkle {
         bytes32[] calldata siblings = proof.siblings;
         /// @solidity memory-safe-assembly
         assembly {
-            // Few stack slots here: a shape error poisons `idx` with 2^255, which at most
-            // 256 decrements can never bring back to zero, instead of a separate flag. A
-            // missing sibling (idx == 0) wraps `idx` around, with the same effect.
-            let idx := siblings.length
-            for { let d := calldataload(proof) } d {} {
+            let p := add(siblings.offset, shl(5, siblings.length))
+            let d := calldataload(proof)
+            // `path` becomes the path's first `depth` bits, the deepest lowest.
+            path := shr(sub(256, d), path)
+            for {} d {} {
                 d := sub(d, 1)
-                let s := 0
-                // proof + 0x20: the sibling bitmap.
-                if and(shr(d, calldataload(add(proof, 0x20))), 1) {
-                    idx := sub(idx, 1)
-                    s := calldataload(add(siblings.offset, shl(5, idx)))
-                    if iszero(s) { idx := shl(255, 1) }
-                }
-                let o := shl(5, and(shr(sub(255, d), path), 1))
+                // proof + 0x20: the sibling bitmap (re-read: few stack slots here).
+                let has := and(shr(d, calldataload(add(proof, 0x20))), 1)
+                p := sub(p, shl(5, has))
+                let s := mul(has, calldataload(p))
+                p := or(p, shl(255, and(has, iszero(s))))
+                let o := shl(5, and(path, 1))
+                path := shr(1, path)
                 mstore(o, oldNode)
                 mstore(xor(o, 0x20), s)
                 oldNode := keccak256(0x00, 0x40)
@@ -353,7 +356,7 @@ library SparseMerkle {
                     newNode := keccak256(0x00, 0x40)
                 }
             }
-            ok := iszero(idx)
+            ok := eq(p, siblings.offset)
             oldRoot := oldNode
             newRoot := newNode
         }
