@@ -171,8 +171,8 @@ library WordTree {
                 }
                 if and(hi, 1) {
                     bad := or(bad, iszero(lt(p, pend)))
-                    // The known nodes occupy [start, buf + 0x20 + (hi - lo_old) * 32); the
-                    // appended one goes right after the last.
+                    // The known nodes occupy [start, start + (hi - lo) * 32) (lo already
+                    // lowered if a left neighbour was prepended): append right after them.
                     mstore(add(start, shl(5, sub(hi, lo))), calldataload(p))
                     p := add(p, 0x20)
                     hi := add(hi, 1)
