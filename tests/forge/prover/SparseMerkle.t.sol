@@ -8,16 +8,15 @@ import {SparseMerkle} from "../../../contracts/prover/lib/SparseMerkle.sol";
 ///         by the Python tree, `agents/evm/smt.py`), tampering, and fuzzed round trips
 ///         against an independent reference fold written in this test.
 contract SparseMerkleTest is ProverTestBase {
-    string internal json;
-
-    function setUp() public override {
-        super.setUp();
-        json = _vectors("smt.json");
+    /// @dev The vectors, read once per test into memory (a storage copy would cost more
+    ///      gas to read back than the whole test).
+    function _json() internal view returns (string memory) {
+        return _vectors("smt.json");
     }
 
     // ------------------------------------------------------------------ JSON decoding
 
-    function _proof(string memory key) internal view returns (SparseMerkle.Proof memory p) {
+    function _proof(string memory json, string memory key) internal pure returns (SparseMerkle.Proof memory p) {
         p.depth = vm.parseJsonUint(json, string.concat(key, ".depth"));
         p.siblingBitmap = uint256(vm.parseJsonBytes32(json, string.concat(key, ".siblingBitmap")));
         p.siblings = vm.parseJsonBytes32Array(json, string.concat(key, ".siblings"));
@@ -32,7 +31,7 @@ contract SparseMerkleTest is ProverTestBase {
     }
 
     /// @dev (present, value) of a nullable word.
-    function _value(string memory key) internal view returns (bool, bytes32) {
+    function _value(string memory json, string memory key) internal pure returns (bool, bytes32) {
         if (_isNull(json, key)) return (false, 0);
         return (true, vm.parseJsonBytes32(json, key));
     }
@@ -40,6 +39,7 @@ contract SparseMerkleTest is ProverTestBase {
     // ------------------------------------------------------------------ hashing
 
     function test_vectors_leafAndInternalHashing() public view {
+        string memory json = _json();
         bytes32 key = vm.parseJsonBytes32(json, ".leafHashing.key");
         bytes32 path = vm.parseJsonBytes32(json, ".leafHashing.path");
         bytes32 value = vm.parseJsonBytes32(json, ".leafHashing.value");
@@ -64,6 +64,7 @@ contract SparseMerkleTest is ProverTestBase {
 
     /// @notice Every inclusion / non-inclusion proof of every tree verifies.
     function test_vectors_proofsVerify() public view {
+        string memory json = _json();
         uint256 cases = _count(json, ".cases");
         vm.assertEq(cases, 5, "five trees");
         uint256 checked;
@@ -75,8 +76,8 @@ contract SparseMerkleTest is ProverTestBase {
                 string memory pk = _at(string.concat(ck, ".proofs"), i);
                 bytes32 path = vm.parseJsonBytes32(json, string.concat(pk, ".path"));
                 vm.assertEq(keccak256(vm.parseJsonBytes(json, string.concat(pk, ".key"))), path, "path = H(key)");
-                (bool present, bytes32 value) = _value(string.concat(pk, ".value"));
-                SparseMerkle.Proof memory p = _proof(string.concat(pk, ".proof"));
+                (bool present, bytes32 value) = _value(json, string.concat(pk, ".value"));
+                SparseMerkle.Proof memory p = _proof(json, string.concat(pk, ".proof"));
                 vm.assertTrue(h.smtVerify(root, path, present, value, p), string.concat("proof ", pk));
                 ++checked;
             }
@@ -86,6 +87,7 @@ contract SparseMerkleTest is ProverTestBase {
 
     /// @notice Every tampered proof fails: value, root, presence, sibling, bitmap, count.
     function test_vectors_tamperedProofsFail() public view {
+        string memory json = _json();
         uint256 cases = _count(json, ".cases");
         for (uint256 c; c < cases; ++c) {
             string memory ck = _at(".cases", c);
@@ -94,8 +96,8 @@ contract SparseMerkleTest is ProverTestBase {
             for (uint256 i; i < n; ++i) {
                 string memory pk = _at(string.concat(ck, ".proofs"), i);
                 bytes32 path = vm.parseJsonBytes32(json, string.concat(pk, ".path"));
-                (bool present, bytes32 value) = _value(string.concat(pk, ".value"));
-                SparseMerkle.Proof memory p = _proof(string.concat(pk, ".proof"));
+                (bool present, bytes32 value) = _value(json, string.concat(pk, ".value"));
+                SparseMerkle.Proof memory p = _proof(json, string.concat(pk, ".proof"));
                 _tamper(root, path, present, value, p);
             }
         }
@@ -178,6 +180,7 @@ contract SparseMerkleTest is ProverTestBase {
     /// @notice `rootAfterUpdate` from each proof equals the Python root (insert next to a
     ///         leaf, insert into empty, update, delete with internal and leaf siblings).
     function test_vectors_rootAfterUpdate() public view {
+        string memory json = _json();
         uint256 cases = _count(json, ".cases");
         uint256 checked;
         for (uint256 c; c < cases; ++c) {
@@ -185,17 +188,7 @@ contract SparseMerkleTest is ProverTestBase {
             bytes32 root = vm.parseJsonBytes32(json, string.concat(ck, ".root"));
             uint256 n = _count(json, string.concat(ck, ".updates"));
             for (uint256 i; i < n; ++i) {
-                string memory uk = _at(string.concat(ck, ".updates"), i);
-                bytes32 path = keccak256(vm.parseJsonBytes(json, string.concat(uk, ".key")));
-                (bool oldPresent, bytes32 oldValue) = _value(string.concat(uk, ".oldValue"));
-                (bool newPresent, bytes32 newValue) = _value(string.concat(uk, ".newValue"));
-                SparseMerkle.Proof memory p = _proof(string.concat(uk, ".proof"));
-                bytes32 expected = vm.parseJsonBytes32(json, string.concat(uk, ".newRoot"));
-                vm.assertEq(
-                    h.smtRootAfterUpdate(root, path, oldPresent, oldValue, newPresent, newValue, p),
-                    expected,
-                    string.concat("new root ", uk)
-                );
+                _checkUpdate(json, _at(string.concat(ck, ".updates"), i), root);
                 ++checked;
             }
         }
@@ -205,30 +198,56 @@ contract SparseMerkleTest is ProverTestBase {
     /// @notice Updates from a proof against the wrong root, and deletions without a valid
     ///         sibling opening, revert.
     function test_vectors_rootAfterUpdate_rejects() public {
+        string memory json = _json();
         uint256 cases = _count(json, ".cases");
         for (uint256 c; c < cases; ++c) {
             string memory ck = _at(".cases", c);
             bytes32 root = vm.parseJsonBytes32(json, string.concat(ck, ".root"));
             uint256 n = _count(json, string.concat(ck, ".updates"));
             for (uint256 i; i < n; ++i) {
-                string memory uk = _at(string.concat(ck, ".updates"), i);
-                bytes32 path = keccak256(vm.parseJsonBytes(json, string.concat(uk, ".key")));
-                (bool oldPresent, bytes32 oldValue) = _value(string.concat(uk, ".oldValue"));
-                (bool newPresent, bytes32 newValue) = _value(string.concat(uk, ".newValue"));
-                SparseMerkle.Proof memory p = _proof(string.concat(uk, ".proof"));
-                vm.expectRevert(SparseMerkle.RootMismatch.selector);
-                h.smtRootAfterUpdate(root ^ bytes32(uint256(1)), path, oldPresent, oldValue, newPresent, newValue, p);
-                if (oldPresent && !newPresent && p.depth != 0) {
-                    bytes memory opening = p.deepestSiblingPreimage;
-                    p.deepestSiblingPreimage = "";
-                    vm.expectRevert(SparseMerkle.BadSiblingOpening.selector);
-                    h.smtRootAfterUpdate(root, path, oldPresent, oldValue, newPresent, newValue, p);
-                    // A 65-byte opening of an internal sibling cannot be forged: flip its length.
-                    p.deepestSiblingPreimage = bytes.concat(opening, bytes1(0));
-                    vm.expectRevert(SparseMerkle.BadSiblingOpening.selector);
-                    h.smtRootAfterUpdate(root, path, oldPresent, oldValue, newPresent, newValue, p);
-                }
+                _rejectUpdate(json, _at(string.concat(ck, ".updates"), i), root);
             }
+        }
+    }
+
+    struct Update {
+        bytes32 path;
+        bool oldPresent;
+        bytes32 oldValue;
+        bool newPresent;
+        bytes32 newValue;
+    }
+
+    function _update(string memory json, string memory uk) internal pure returns (Update memory u) {
+        u.path = keccak256(vm.parseJsonBytes(json, string.concat(uk, ".key")));
+        (u.oldPresent, u.oldValue) = _value(json, string.concat(uk, ".oldValue"));
+        (u.newPresent, u.newValue) = _value(json, string.concat(uk, ".newValue"));
+    }
+
+    function _checkUpdate(string memory json, string memory uk, bytes32 root) internal view {
+        Update memory u = _update(json, uk);
+        SparseMerkle.Proof memory p = _proof(json, string.concat(uk, ".proof"));
+        vm.assertEq(
+            h.smtRootAfterUpdate(root, u.path, u.oldPresent, u.oldValue, u.newPresent, u.newValue, p),
+            vm.parseJsonBytes32(json, string.concat(uk, ".newRoot")),
+            string.concat("new root ", uk)
+        );
+    }
+
+    function _rejectUpdate(string memory json, string memory uk, bytes32 root) internal {
+        Update memory u = _update(json, uk);
+        SparseMerkle.Proof memory p = _proof(json, string.concat(uk, ".proof"));
+        vm.expectRevert(SparseMerkle.RootMismatch.selector);
+        h.smtRootAfterUpdate(root ^ bytes32(uint256(1)), u.path, u.oldPresent, u.oldValue, u.newPresent, u.newValue, p);
+        if (u.oldPresent && !u.newPresent && p.depth != 0) {
+            bytes memory opening = p.deepestSiblingPreimage;
+            p.deepestSiblingPreimage = "";
+            vm.expectRevert(SparseMerkle.BadSiblingOpening.selector);
+            h.smtRootAfterUpdate(root, u.path, u.oldPresent, u.oldValue, u.newPresent, u.newValue, p);
+            // A 65-byte opening of an internal sibling cannot be forged: flip its length.
+            p.deepestSiblingPreimage = bytes.concat(opening, bytes1(0));
+            vm.expectRevert(SparseMerkle.BadSiblingOpening.selector);
+            h.smtRootAfterUpdate(root, u.path, u.oldPresent, u.oldValue, u.newPresent, u.newValue, p);
         }
     }
 
