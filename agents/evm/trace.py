@@ -941,9 +941,16 @@ def trace_transaction(
             trace_context, tx_index, pre_root, pre_root, builder.states, builder.pcs,
             builder.kinds, builder.depths, None, error, inputs,
         )  # fmt: skip
-    if builder.state is None:  # pragma: no cover - every transaction enters a frame
-        raise RuntimeError("the transaction ran no frame")
-    _finish_transaction(builder, result)
+    if builder.state is None:
+        # No frame ran (a creation transaction whose address collides): buy gas and
+        # fail at entry. Commit the start stages and the end with the applied root.
+        for stage in (TX_START_LOAD, TX_START_VALIDITY, TX_START_BUY_GAS, TX_START_ENTER):
+            record = hash_words(u256(stage), u256(0))
+            builder.emit(KIND_TX_START, 0, record, PHASE_TX_START)
+        world.root = new_world_mirror(backend).root
+        builder.emit(KIND_TX_END, 0, hash_words(u256(TX_END_FEES), u256(0)), PHASE_TX_END)
+    else:
+        _finish_transaction(builder, result)
     post_root = world.root
     builder.states.append(trace_end_state(trace_context, tx_index, post_root))
     builder.kinds.append(KIND_TX_END)
