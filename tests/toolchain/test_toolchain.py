@@ -12,6 +12,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from agents.l1.anvil import PROJECT_ROOT
 
 SOLC = PROJECT_ROOT / "tools" / "solc"
@@ -62,7 +64,9 @@ def test_solcx_finds_the_installed_compiler() -> None:
     assert "0.8.37" in [str(version) for version in solcx.get_installed_solc_versions()]
 
 
-def test_ape_compile(tmp_path: Path) -> None:
+# ape writes .build/ in the project: share a worker with the ape-script tests.
+@pytest.mark.xdist_group("ape-scripts")
+def test_ape_compile() -> None:
     env = dict(os.environ)
     env["PATH"] = f"{Path(sys.executable).parent}:{env.get('PATH', '')}"
     ape = str(Path(sys.executable).with_name("ape"))
