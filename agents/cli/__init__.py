@@ -24,14 +24,14 @@ def cli() -> None:
 
 
 def _register_subcommands() -> None:
+    from agents.cli import devnet as devnet_commands
     from agents.cli import evm as evm_commands
+    from agents.cli import roles
 
     cli.add_command(evm_commands.evm)
-    try:
-        from agents.cli import devnet as devnet_commands
-    except ImportError:  # pragma: no cover - devnet module lands separately
-        return
     cli.add_command(devnet_commands.devnet)
+    cli.add_command(roles.aggregator)
+    cli.add_command(roles.producer)
 
 
 def main(argv: list[str] | None = None) -> None:
