@@ -95,6 +95,12 @@ from agents.evm.vm import Frame as EvmFrame
 
 # ------------------------------------------------------------------ step kinds
 
+KIND_MASK = 0x1FF
+PC_SHIFT = 9
+PC_MASK = (1 << 32) - 1
+DEPTH_SHIFT = 41
+"""A step's (depth, pc, kind) are packed into one int: ``(depth + 1) << 41 | pc << 9 | kind``."""
+
 KIND_TX_START = 0x100
 """Sub-step kinds are >= 0x100 (instruction steps use the opcode byte)."""
 KIND_CALL_ENTRY = 0x101
@@ -160,6 +166,19 @@ NEEDS_OPERANDS = (
 CONTEXT_OPCODES = {0x55, 0xA0, 0xA1, 0xA2, 0xA3, 0xA4}
 
 
+# Instructions whose post-state the hook commits inline when the journal did not move:
+# no memory write, no sub-steps, no frame change, no refund/log change.
+FAST_FINISH = bytearray(256)
+for _op in range(256):
+    if (
+        _op in OPCODE_NAMES
+        and _op not in NEEDS_OPERANDS
+        and _op not in CONTEXT_OPCODES
+        and _op not in (0x00, 0xFE, 0xFF)
+    ):
+        FAST_FINISH[_op] = 1
+
+
 def kind_name(kind: int) -> str:
     """Mnemonic of an instruction step or name of a sub-step kind."""
     if kind < 0x100:
@@ -213,16 +232,26 @@ class Trace:
     pre_root: bytes
     post_root: bytes
     states: list[bytes]
-    pcs: list[int]
-    kinds: list[int]
-    depths: list[int]
+    meta: list[int]
     result: TxResult | None
     error: Exception | None
     inputs: TraceInputs | None = None
 
     @property
     def step_count(self) -> int:
-        return len(self.kinds)
+        return len(self.meta)
+
+    @property
+    def kinds(self) -> list[int]:
+        return [m & KIND_MASK for m in self.meta]
+
+    @property
+    def pcs(self) -> list[int]:
+        return [(m >> PC_SHIFT) & PC_MASK for m in self.meta]
+
+    @property
+    def depths(self) -> list[int]:
+        return [(m >> DEPTH_SHIFT) - 1 for m in self.meta]
 
     @property
     def start_state(self) -> bytes:
@@ -233,8 +262,13 @@ class Trace:
         return self.states[-1]
 
     def step(self, index: int) -> TraceStep:
+        m = self.meta[index]
         return TraceStep(
-            index, self.pcs[index], self.kinds[index], self.states[index + 1], self.depths[index]
+            index,
+            (m >> PC_SHIFT) & PC_MASK,
+            m & KIND_MASK,
+            self.states[index + 1],
+            (m >> DEPTH_SHIFT) - 1,
         )
 
     def steps(self) -> list[TraceStep]:
@@ -274,6 +308,8 @@ class FrameTrack:
     output_region: tuple[int, int] = (0, 0)
     child: FrameTrack | None = None
     exit_status: int = EXIT_SUCCESS
+    code_part: bytes = b""
+    meta_base: int = 0
 
     def refresh_context(self) -> None:
         self.context_hash = self.context.hash()
@@ -326,9 +362,7 @@ class TraceBuilder:
     tx: Transaction
     start: bytes
     states: list[bytes] = field(default_factory=list)
-    pcs: list[int] = field(default_factory=list)
-    kinds: list[int] = field(default_factory=list)
-    depths: list[int] = field(default_factory=list)
+    meta: list[int] = field(default_factory=list)
     tracks: dict[int, FrameTrack] = field(default_factory=dict)
     stack_of_tracks: list[FrameTrack] = field(default_factory=list)
     suspended: list[bytes] = field(default_factory=lambda: [ZERO_WORD])
@@ -340,26 +374,29 @@ class TraceBuilder:
     log_chain: list[tuple[Any, bytes]] = field(default_factory=list)
     stop_at: int | None = None
     on_stop: Callable[[TraceBuilder, EvmFrame, int], None] | None = None
+    observer: Callable[[TraceBuilder, EvmFrame, int], None] | None = None
+    running_prefix: bytes = b""
+    current: FrameTrack | None = None
+    journal: list[Any] = field(default_factory=list)
 
     # -------------------------------------------------------------- commitments
 
     def machine_hash(self, frame_hash_value: bytes, phase: int = PHASE_RUNNING) -> bytes:
         world = self.world
-        return keccak_256(
+        prefix = (
             phase.to_bytes(32, "big")
             + world.root
             + self.tx_env_hash
             + self.tx_context_hash
             + world.created
-            + frame_hash_value
-            + self.suspended[-1]
-        ).digest()
+        )
+        if phase == PHASE_RUNNING:
+            self.running_prefix = prefix
+        return keccak_256(prefix + frame_hash_value + self.suspended[-1]).digest()
 
     def emit(self, kind: int, pc: int, frame_hash_value: bytes, phase: int = PHASE_RUNNING) -> None:
         self.states.append(self.machine_hash(frame_hash_value, phase))
-        self.kinds.append(kind)
-        self.pcs.append(pc)
-        self.depths.append(len(self.stack_of_tracks) - 1)
+        self.meta.append((len(self.stack_of_tracks) << DEPTH_SHIFT) | (pc << PC_SHIFT) | kind)
 
     def sync_context(self) -> None:
         """Re-read world roots, refunds and logs; rehash ``TxContext`` if anything moved."""
@@ -429,6 +466,8 @@ class TraceBuilder:
             revert_snapshot=snapshot,
         )
         track = FrameTrack(evm, code.root, code.size, context)
+        track.code_part = code.root + code.size.to_bytes(32, "big")
+        track.meta_base = (evm.depth + 1) << DEPTH_SHIFT
         track.refresh_context()
         self.tracks[id(evm)] = track
         return track
@@ -436,6 +475,57 @@ class TraceBuilder:
     # -------------------------------------------------------------- hooks
 
     def on_step(self, evm: EvmFrame, op: int) -> None:
+        track = self.current
+        if (
+            track is not None
+            and track.evm is evm
+            and FAST_FINISH[track.last_op]
+            and track.child is None
+            and not self.context_dirty
+            and self.stop_at is None
+        ):
+            journal = self.journal
+            seen = self.world.seen
+            if len(journal) == len(seen) and (not journal or journal[-1] is seen[-1]):
+                last = track.last_op
+                prefixes = track.stack.prefixes
+                values = evm.stack
+                keep = len(prefixes) - 1 - STACK_POPS[last]
+                if 0 <= keep <= len(values):
+                    del prefixes[keep + 1 :]
+                    for value in values[keep:]:
+                        prefixes.append(
+                            keccak_256(prefixes[-1] + value.to_bytes(32, "big")).digest()
+                        )
+                else:
+                    _sync_stack(track, STACK_POPS[last], values)
+                tree = track.memory
+                words = (len(evm.memory) + 31) >> 5
+                if words != tree.size_words:
+                    tree.expand(words)
+                frame_hash_value = keccak_256(
+                    evm.pc.to_bytes(32, "big")
+                    + evm.gas_left.to_bytes(32, "big")
+                    + track.code_part
+                    + prefixes[-1]
+                    + (len(prefixes) - 1).to_bytes(32, "big")
+                    + tree.levels[-1][0]
+                    + words.to_bytes(32, "big")
+                    + ZERO_WORD
+                    + track.context_hash
+                ).digest()
+                self.states.append(
+                    keccak_256(self.running_prefix + frame_hash_value + self.suspended[-1]).digest()
+                )
+                self.meta.append(track.meta_base | (track.last_pc << PC_SHIFT) | last)
+                track.last_op = op
+                track.last_pc = evm.pc
+                if op in NEEDS_OPERANDS:
+                    n = STACK_POPS[op]
+                    track.operands = tuple(reversed(values[-n:])) if len(values) >= n else ()
+                if self.observer is not None:
+                    self.observer(self, evm, op)
+                return
         track = self.tracks.get(id(evm))
         if track is None:
             track = self.enter_frame(evm)
@@ -443,15 +533,18 @@ class TraceBuilder:
             self.resume_after_child(track, evm)
         elif track.last_op >= 0:
             self.finish_instruction(track, evm)
-        if self.stop_at is not None and len(self.kinds) >= self.stop_at:
+        if self.stop_at is not None and len(self.meta) >= self.stop_at:
             assert self.on_stop is not None
             self.on_stop(self, evm, op)
+        self.current = track
         track.last_op = op
         track.last_pc = evm.pc
         if op in NEEDS_OPERANDS:
             stack = evm.stack
             n = STACK_POPS[op]
             track.operands = tuple(reversed(stack[-n:])) if len(stack) >= n else ()
+        if self.observer is not None:
+            self.observer(self, evm, op)
 
     def on_exit(self, evm: EvmFrame) -> None:
         track = self.tracks.get(id(evm))
@@ -477,6 +570,7 @@ class TraceBuilder:
         """First sight of a frame: commit the parent's CALL/CREATE step and the entry."""
         if self.state is None:
             self.state = evm.ctx.state
+            self.journal = self.state.journal
         if not self.stack_of_tracks:
             return self.enter_top_frame(evm)
         parent = self.stack_of_tracks[-1]
@@ -890,6 +984,7 @@ def trace_transaction(
     backend_factory: Callable[[], StateBackend] | None = None,
     stop_at: int | None = None,
     on_stop: Callable[[TraceBuilder, EvmFrame, int], None] | None = None,
+    observer: Callable[[TraceBuilder, EvmFrame, int], None] | None = None,
 ) -> Trace:
     """Apply ``tx`` to ``backend`` exactly as fast mode does, committing every step.
 
@@ -911,6 +1006,7 @@ def trace_transaction(
         start=start,
         stop_at=stop_at,
         on_stop=on_stop,
+        observer=observer,
     )
     builder.states.append(start)
     inputs = (
@@ -934,12 +1030,10 @@ def trace_transaction(
     except InvalidTransaction as error:
         end = trace_end_state(trace_context, tx_index, pre_root)
         builder.states.append(end)
-        builder.kinds.append(KIND_INVALID_TX)
-        builder.pcs.append(0)
-        builder.depths.append(-1)
+        builder.meta.append(KIND_INVALID_TX)
         return Trace(
-            trace_context, tx_index, pre_root, pre_root, builder.states, builder.pcs,
-            builder.kinds, builder.depths, None, error, inputs,
+            trace_context, tx_index, pre_root, pre_root, builder.states, builder.meta,
+            None, error, inputs,
         )  # fmt: skip
     if builder.state is None:
         # No frame ran (a creation transaction whose address collides): buy gas and
@@ -953,12 +1047,10 @@ def trace_transaction(
         _finish_transaction(builder, result)
     post_root = world.root
     builder.states.append(trace_end_state(trace_context, tx_index, post_root))
-    builder.kinds.append(KIND_TX_END)
-    builder.pcs.append(0)
-    builder.depths.append(-1)
+    builder.meta.append(KIND_TX_END)
     return Trace(
-        trace_context, tx_index, pre_root, post_root, builder.states, builder.pcs,
-        builder.kinds, builder.depths, result, None, inputs,
+        trace_context, tx_index, pre_root, post_root, builder.states, builder.meta,
+        result, None, inputs,
     )  # fmt: skip
 
 

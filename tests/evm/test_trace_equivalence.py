@@ -173,8 +173,6 @@ def programs(draw: st.DrawFn) -> bytes:
 def _scratch_check(failures: list[str]) -> Any:
     def check(builder: TraceBuilder, evm: EvmFrame, op: int) -> None:
         track = builder.tracks[id(evm)]
-        if track.last_op < 0 and not builder.kinds:
-            return
         code = code_commitment_of(evm.code)
         memory = MemoryTree.from_bytes(bytes(evm.memory))
         memory.expand((len(evm.memory) + 31) // 32)
@@ -201,9 +199,7 @@ def _run_program(code: bytes, calldata: bytes, traced: bool, failures: list[str]
     tx = Transaction(nonce=0, gas_limit=1_000_000, to=TARGET, gas_price=1, data=calldata)
     if not traced:
         return apply_transaction(backend, BlockEnv(), tx, sender=SENDER), backend
-    trace = trace_transaction(
-        backend, BlockEnv(), tx, SENDER, stop_at=0, on_stop=_scratch_check(failures)
-    )
+    trace = trace_transaction(backend, BlockEnv(), tx, SENDER, observer=_scratch_check(failures))
     return trace, backend
 
 
