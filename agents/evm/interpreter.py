@@ -28,6 +28,7 @@ recursion the stack it needs.
 
 from __future__ import annotations
 
+import os
 import sys
 import threading
 from collections.abc import Callable
@@ -42,6 +43,7 @@ from agents.evm.exceptions import (
     StackDepthLimitError,
     StackUnderflowError,
 )
+from agents.evm.fastblocks import install_stubs
 from agents.evm.gas import GAS_CODE_DEPOSIT, MAX_CODE_SIZE, STACK_DEPTH_LIMIT
 from agents.evm.instructions import OPS, Instruction
 from agents.evm.vm import Frame
@@ -63,6 +65,8 @@ class PrecompileFailure(ExceptionalHalt):
 
 _ANALYSIS_CACHE: dict[bytes, tuple[bytes, frozenset[int], list[int], list[Instruction]]] = {}
 _CACHE_LIMIT = 4096
+# Fast mode compiles hot runs of pure stack/arithmetic opcodes (agents.evm.fastblocks).
+FUSE_RUNS = os.environ.get("ALTROLLUP_EVM_FUSE", "1") != "0"
 # 33 STOP bytes after the code: PUSH32 at the very end can step pc past the code and
 # the byte there must still decode to STOP.
 _PADDING = bytes(33)
@@ -93,7 +97,11 @@ def analyse_code(code: bytes) -> tuple[bytes, frozenset[int], list[int], list[In
             push_values[i] = from_bytes(padded[i + 1 : i + 1 + size], "big")
             i += size
         i += 1
-    result = (padded, frozenset(dests), push_values, [OPS[b] for b in padded])
+    jumpdests = frozenset(dests)
+    dispatch = [OPS[b] for b in padded]
+    if FUSE_RUNS:
+        install_stubs(bytes(code), dispatch, push_values, jumpdests)
+    result = (padded, jumpdests, push_values, dispatch)
     if len(_ANALYSIS_CACHE) >= _CACHE_LIMIT:
         _ANALYSIS_CACHE.clear()
     _ANALYSIS_CACHE[bytes(code)] = result
