@@ -3,8 +3,12 @@
 :func:`execute_code` is the only place where instructions are dispatched. It picks one
 of two loop variants once per frame, so fast mode pays nothing for tracing:
 
-* fast mode (``ctx.step_hook is None``): ``OPS[code[pc]](frame)`` and nothing else;
-* trace mode: ``ctx.step_hook(frame, opcode)`` is called **before** each instruction,
+* fast mode (``ctx.step_hook is None``): ``dispatch[pc](frame)`` and nothing else, where
+  ``dispatch`` is the per-code list of opcode functions in which hot runs of pure
+  stack/arithmetic opcodes are replaced by compiled equivalents
+  (:mod:`agents.evm.fastblocks`; ``ALTROLLUP_EVM_FUSE=0`` turns that off);
+* trace mode: ``ctx.step_hook(frame, opcode)`` is called **before** each instruction
+  (always one opcode function per instruction, never a compiled run),
   with the frame in its pre-instruction state (``frame.pc`` points at ``opcode``, its
   gas not yet charged, its operands still on ``frame.stack``). The post-state of an
   instruction is the pre-state seen by the next hook call; when a frame ends (STOP,
