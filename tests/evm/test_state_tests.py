@@ -1,7 +1,8 @@
 """Official GeneralStateTests, Cancun post-states.
 
 ``test_smoke_*`` runs a few small directories on every test run. The full sweep over
-every fixture file is marked ``slow``; run it with ``pytest -m slow -n 2 tests/evm``.
+every fixture file is marked ``slow``; run it with
+``pytest -m slow -n 2 --dist worksteal tests/evm/test_state_tests.py``.
 Heavy files (VMTests/vmPerformance, ~80% of the CPU time) are split per case and
 collected first, so xdist starts them first and fills in with the light files.
 """
