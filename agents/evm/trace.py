@@ -310,6 +310,8 @@ class FrameTrack:
     exit_status: int = EXIT_SUCCESS
     code_part: bytes = b""
     meta_base: int = 0
+    prefixes: list[bytes] = field(default_factory=list)
+    suspended: bytes = ZERO_WORD
 
     def refresh_context(self) -> None:
         self.context_hash = self.context.hash()
@@ -376,6 +378,8 @@ class TraceBuilder:
     on_stop: Callable[[TraceBuilder, EvmFrame, int], None] | None = None
     observer: Callable[[TraceBuilder, EvmFrame, int], None] | None = None
     running_prefix: bytes = b""
+    fast_ok: bool = True
+    seen: list[Any] = field(default_factory=list)
     current: FrameTrack | None = None
     journal: list[Any] = field(default_factory=list)
 
@@ -467,6 +471,8 @@ class TraceBuilder:
         )
         track = FrameTrack(evm, code.root, code.size, context)
         track.code_part = code.root + code.size.to_bytes(32, "big")
+        track.prefixes = track.stack.prefixes
+        track.suspended = self.suspended[-1]
         track.meta_base = (evm.depth + 1) << DEPTH_SHIFT
         track.refresh_context()
         self.tracks[id(evm)] = track
@@ -476,19 +482,12 @@ class TraceBuilder:
 
     def on_step(self, evm: EvmFrame, op: int) -> None:
         track = self.current
-        if (
-            track is not None
-            and track.evm is evm
-            and FAST_FINISH[track.last_op]
-            and track.child is None
-            and not self.context_dirty
-            and self.stop_at is None
-        ):
+        if track is not None and track.evm is evm and FAST_FINISH[track.last_op] and self.fast_ok:
             journal = self.journal
-            seen = self.world.seen
+            seen = self.seen
             if len(journal) == len(seen) and (not journal or journal[-1] is seen[-1]):
                 last = track.last_op
-                prefixes = track.stack.prefixes
+                prefixes = track.prefixes
                 values = evm.stack
                 keep = len(prefixes) - 1 - STACK_POPS[last]
                 if 0 <= keep <= len(values):
@@ -515,7 +514,7 @@ class TraceBuilder:
                     + track.context_hash
                 ).digest()
                 self.states.append(
-                    keccak_256(self.running_prefix + frame_hash_value + self.suspended[-1]).digest()
+                    keccak_256(self.running_prefix + frame_hash_value + track.suspended).digest()
                 )
                 self.meta.append(track.meta_base | (track.last_pc << PC_SHIFT) | last)
                 track.last_op = op
@@ -1009,6 +1008,8 @@ def trace_transaction(
         observer=observer,
     )
     builder.states.append(start)
+    builder.seen = world.seen
+    builder.fast_ok = stop_at is None
     inputs = (
         TraceInputs(
             backend_factory, block, tx, sender, trace_context, tx_index, cumulative_gas_used
