@@ -49,7 +49,6 @@ import subprocess
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import pytest
 from eth.vm.forks import CancunVM
@@ -83,6 +82,7 @@ from .strategies import (
 )
 
 pyrevm = pytest.importorskip("pyrevm")
+pytestmark = pytest.mark.filterwarnings("ignore:SELFDESTRUCT opcode present:DeprecationWarning")
 
 REPO = Path(__file__).resolve().parents[2]
 FIXTURE_SOURCE = "tests/forge/fixtures/DifferentialTokens.sol"
@@ -110,13 +110,13 @@ REVM_COINBASE = bytes.fromhex("c0" * 20)
 REVM_BLOCK_NUMBER, REVM_TIMESTAMP, REVM_PREV_RANDAO = 300, 1_700_000_000, b"\x02" * 32
 
 FAST_SETTINGS = settings(
-    max_examples=200,
+    max_examples=900,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
-SLOW_SETTINGS = settings(FAST_SETTINGS, max_examples=2000)
-TOKEN_FAST_SETTINGS = settings(FAST_SETTINGS, max_examples=60)
-TOKEN_SLOW_SETTINGS = settings(FAST_SETTINGS, max_examples=600)
+SLOW_SETTINGS = settings(FAST_SETTINGS, max_examples=9000)
+TOKEN_FAST_SETTINGS = settings(FAST_SETTINGS, max_examples=200)
+TOKEN_SLOW_SETTINGS = settings(FAST_SETTINGS, max_examples=2000)
 
 
 def note(label: str) -> None:
@@ -157,7 +157,9 @@ def assert_same_outcome(ours: Outcome, theirs: Outcome, what: str) -> None:
     assert ours.gas_used == theirs.gas_used, (
         f"{what}: gas ours={ours.gas_used} ref={theirs.gas_used} (status {ours.status})"
     )
-    assert ours.output == theirs.output, f"{what}: output ours={ours.output.hex()} ref={theirs.output.hex()}"
+    assert ours.output == theirs.output, (
+        f"{what}: output ours={ours.output.hex()} ref={theirs.output.hex()}"
+    )
     assert ours.logs == theirs.logs, f"{what}: logs ours={ours.logs} ref={theirs.logs}"
 
 
@@ -178,7 +180,13 @@ class OurChain:
             )
 
     def transact(
-        self, sender: bytes, to: bytes | None, data: bytes, value: int, gas: int, trace: bool = False
+        self,
+        sender: bytes,
+        to: bytes | None,
+        data: bytes,
+        value: int,
+        gas: int,
+        trace: bool = False,
     ) -> tuple[Outcome, TxResult]:
         account = self.backend.get_account(sender)
         tx = Transaction(
@@ -254,7 +262,9 @@ class PyEvmChain:
             block_hashes=lambda number: bytes(self.chain.get_canonical_block_hash(number)),
         )
 
-    def transact(self, sender: bytes, to: bytes | None, data: bytes, value: int, gas: int) -> Outcome:
+    def transact(
+        self, sender: bytes, to: bytes | None, data: bytes, value: int, gas: int
+    ) -> Outcome:
         vm = self.chain.get_vm()
         unsigned = vm.create_unsigned_transaction(
             nonce=vm.state.get_nonce(sender),
@@ -343,7 +353,9 @@ class RevmChain:
     def call(self, sender: bytes, to: bytes, data: bytes, value: int, gas: int) -> Outcome:
         try:
             output = bytes(
-                self.evm.message_call(hex_address(sender), hex_address(to), data, value=value, gas=gas)
+                self.evm.message_call(
+                    hex_address(sender), hex_address(to), data, value=value, gas=gas
+                )
             )
         except RuntimeError as error:
             result = self.evm.result
@@ -402,7 +414,9 @@ def assert_same_accounts(
     for address, slot in sorted(slots):
         ours_value = ours.storage(address).get(slot, 0)
         ref_value = reference_storage(address, slot)
-        assert ours_value == ref_value, f"{what}: storage {address.hex()}[{slot:#x}] {ours_value} vs {ref_value}"
+        assert ours_value == ref_value, (
+            f"{what}: storage {address.hex()}[{slot:#x}] {ours_value} vs {ref_value}"
+        )
 
 
 # --- (a) random bytecode -------------------------------------------------------------
@@ -454,7 +468,9 @@ def check_program_case(case: ProgramCase) -> None:
     assert_same_outcome(outcome, theirs, f"py-evm, {what}")
     addresses = touched_candidates(ours, block.coinbase) | set(PRECOMPILE_ADDRESSES)
     slots = {(a, k) for a in addresses for k in range(6)} | traced.sstore_keys
-    assert_same_accounts(ours, reference.account, reference.storage_at, addresses, slots, f"py-evm, {what}")
+    assert_same_accounts(
+        ours, reference.account, reference.storage_at, addresses, slots, f"py-evm, {what}"
+    )
 
     if case.target_storage:
         note("revm: skipped (pre-state storage)")
@@ -467,7 +483,13 @@ def check_program_case(case: ProgramCase) -> None:
     addresses = touched_candidates(ours_zero_fee, REVM_COINBASE) | set(PRECOMPILE_ADDRESSES)
     slots = {(a, k) for a in addresses for k in range(6)} | traced.sstore_keys
     assert_same_accounts(
-        ours_zero_fee, revm.account, revm.storage_at, addresses, slots, f"revm, {what}", skip_nonce_of=CALLER
+        ours_zero_fee,
+        revm.account,
+        revm.storage_at,
+        addresses,
+        slots,
+        f"revm, {what}",
+        skip_nonce_of=CALLER,
     )  # revm's message_call does not bump the sender's nonce
 
 
@@ -495,7 +517,9 @@ def test_program_harness_sees_differences() -> None:
     ours.transact(CALLER, TARGET, b"", 0, PROGRAM_GAS)
     reference.transact(CALLER, TARGET, b"", 0, PROGRAM_GAS)
     with pytest.raises(AssertionError, match="storage"):
-        assert_same_accounts(ours, reference.account, reference.storage_at, set(), {(TARGET, 0)}, "sanity")
+        assert_same_accounts(
+            ours, reference.account, reference.storage_at, set(), {(TARGET, 0)}, "sanity"
+        )
 
 
 def test_pyevm_revm_disagree_on_second_call_gas_documented() -> None:
@@ -561,7 +585,9 @@ def deploy_token_world(init_codes: dict[str, bytes]) -> TokenWorld:
         our_outcome, result = ours.transact(DEPLOYER, None, init_codes[name], 0, DEPLOY_GAS)
         assert result.contract_address is not None, result.error
         our_outcome.output = result.contract_address
-        outcomes.append((our_outcome, reference.transact(DEPLOYER, None, init_codes[name], 0, DEPLOY_GAS)))
+        outcomes.append(
+            (our_outcome, reference.transact(DEPLOYER, None, init_codes[name], 0, DEPLOY_GAS))
+        )
         addresses.append(result.contract_address)
     return TokenWorld(ours, reference, *addresses, outcomes)
 
@@ -611,7 +637,9 @@ def encode_token_call(call: TokenCall, world: TokenWorld) -> bytes:
     return selector + abi_encode(type_list, values)
 
 
-def check_token_sequence(template: TokenWorld, token_of: Callable[[TokenWorld], bytes], calls: list[TokenCall]) -> None:
+def check_token_sequence(
+    template: TokenWorld, token_of: Callable[[TokenWorld], bytes], calls: list[TokenCall]
+) -> None:
     """Replay ``calls`` in both EVMs, comparing every call and the end state."""
     world = fresh_token_world(template)
     token = token_of(world)
@@ -624,7 +652,9 @@ def check_token_sequence(template: TokenWorld, token_of: Callable[[TokenWorld], 
         assert_same_outcome(outcome, theirs, f"step {step} {call}")
     addresses = {token, world.receiver, DEPLOYER, *ACTORS, world.ours.block.coinbase}
     slots = {(contract, key) for contract in (token, world.receiver) for key in range(8)}
-    assert_same_accounts(world.ours, world.reference.account, world.reference.storage_at, addresses, slots, "end")
+    assert_same_accounts(
+        world.ours, world.reference.account, world.reference.storage_at, addresses, slots, "end"
+    )
 
 
 @TOKEN_FAST_SETTINGS
@@ -642,14 +672,18 @@ def test_erc721_sequences_match_pyevm(token_template: TokenWorld, calls: list[To
 @pytest.mark.slow
 @TOKEN_SLOW_SETTINGS
 @given(calls=erc20_calls(max_size=30))
-def test_erc20_sequences_match_pyevm_many(token_template: TokenWorld, calls: list[TokenCall]) -> None:
+def test_erc20_sequences_match_pyevm_many(
+    token_template: TokenWorld, calls: list[TokenCall]
+) -> None:
     check_token_sequence(token_template, lambda world: world.erc20, calls)
 
 
 @pytest.mark.slow
 @TOKEN_SLOW_SETTINGS
 @given(calls=erc721_calls(max_size=30))
-def test_erc721_sequences_match_pyevm_many(token_template: TokenWorld, calls: list[TokenCall]) -> None:
+def test_erc721_sequences_match_pyevm_many(
+    token_template: TokenWorld, calls: list[TokenCall]
+) -> None:
     check_token_sequence(token_template, lambda world: world.erc721, calls)
 
 
@@ -661,6 +695,8 @@ def test_erc721_safe_transfer_to_receiver_is_exercised(token_template: TokenWorl
         TokenCall(0, "safeMint(address,uint256)", (RECEIVER_INDEX, 14)),  # rejected (14 % 7 == 0)
         TokenCall(1, "safeMint(address,uint256)", (RECEIVER_INDEX, 5)),
         TokenCall(1, "burn(uint256)", (5,)),  # not the owner: reverts
-        TokenCall(0, "safeTransferFrom(address,address,uint256,bytes)", (0, 1, 9, b"hi")),  # no token
+        TokenCall(
+            0, "safeTransferFrom(address,address,uint256,bytes)", (0, 1, 9, b"hi")
+        ),  # no token
     ]
     check_token_sequence(token_template, lambda world: world.erc721, calls)
