@@ -52,7 +52,6 @@ from agents.evm.commitment import (
     PENDING_CREATE,
     PENDING_EXIT,
     PENDING_KECCAK,
-    PHASE_DONE,
     PHASE_RUNNING,
     PHASE_TX_END,
     PHASE_TX_START,
@@ -369,6 +368,8 @@ class TraceBuilder:
     stack_of_tracks: list[FrameTrack] = field(default_factory=list)
     suspended: list[bytes] = field(default_factory=lambda: [ZERO_WORD])
     tx_context_hash: bytes = ZERO_WORD
+    tx_context_words: list[bytes] = field(default_factory=list)
+    tx_env_words: list[bytes] = field(default_factory=list)
     state: State | None = None
     top: FrameTrack | None = None
     resumed_child: FrameTrack | None = None
@@ -414,7 +415,7 @@ class TraceBuilder:
         refund = sum(f.refund_counter for f in frames) % (1 << 256)
         logs_hash, log_count = self._logs_commitment(frames)
         world = self.world
-        self.tx_context_hash = hash_words(
+        words = [
             world.warm_addresses,
             world.warm_slots,
             world.transient,
@@ -423,7 +424,9 @@ class TraceBuilder:
             u256(log_count),
             *world.touched.words(),
             *world.destructed.words(),
-        )
+        ]
+        self.tx_context_words = words
+        self.tx_context_hash = hash_words(*words)
 
     def _logs_commitment(self, frames: Sequence[EvmFrame]) -> tuple[bytes, int]:
         logs = [entry for f in frames for entry in f.logs]
@@ -755,9 +758,9 @@ class TraceBuilder:
         remaining = length
         first = True
         for word, _start, count in copy_plan(dest, length):
-            record = PendingCopy(kind, source, source_pos, dest, remaining)
+            copy_record = PendingCopy(kind, source, source_pos, dest, remaining).hash()
             self.emit(
-                op if first else KIND_COPY_WORD, pc, frame_hash(track, evm.pc, gas, record.hash())
+                op if first else KIND_COPY_WORD, pc, frame_hash(track, evm.pc, gas, copy_record)
             )
             first = False
             tree.write_word(word, _read_word(memory, word))
@@ -879,9 +882,10 @@ def code_build_pendings(
     hash_pos = 0 if need_hash and len(code) > SINGLE_STEP_KECCAK_MAX_BYTES else len(code)
     builder = MerkleBuilder()
     while True:
+        sponge_commitment = sponge.commitment() if hash_pos < len(code) else ZERO_WORD
         out.append(
             PendingCodeBuild(
-                PENDING_CODE_BUILD, purpose, source, hash_pos, sponge.commitment() if hash_pos < len(code) else ZERO_WORD,
+                PENDING_CODE_BUILD, purpose, source, hash_pos, sponge_commitment,
                 0, 0, builder.commitment(), purpose_data,
             ).hash()
         )  # fmt: skip
@@ -889,9 +893,7 @@ def code_build_pendings(
             break
         sponge.absorb_block(code[hash_pos : hash_pos + KECCAK_RATE])
         hash_pos += KECCAK_RATE
-    from agents.evm.commitment import code_chunks
-
-    chunks = code_chunks(code)
+    chunks = code_commitment_of(code).chunks
     for index, chunk in enumerate(chunks):
         builder.append(chunk)
         if index < len(chunks) - 1:
@@ -911,6 +913,13 @@ def tx_env_commitment(
     block: BlockEnv, tx: Transaction, sender: bytes, trace_context: bytes, tx_index: int
 ) -> bytes:
     """``TxEnv`` hash (docs/commitment.md 4.4) of a transaction in its block."""
+    return tx_env_record(block, tx, sender, trace_context, tx_index).hash()
+
+
+def tx_env_record(
+    block: BlockEnv, tx: Transaction, sender: bytes, trace_context: bytes, tx_index: int
+) -> TxEnv:
+    """The ``TxEnv`` record of a transaction in its block."""
     if tx.tx_type >= 2:
         priority = min(tx.max_priority_fee_per_gas, tx.max_fee_per_gas - block.base_fee)
         gas_price = priority + block.base_fee
@@ -942,7 +951,7 @@ def tx_env_commitment(
         block_hashes_root=merkle_root(hashes),
         trace_context=trace_context,
         tx_index=tx_index,
-    ).hash()
+    )
 
 
 # ------------------------------------------------------------------ running
@@ -998,9 +1007,11 @@ def trace_transaction(
     world = new_world_mirror(backend)
     pre_root = world.root
     start = trace_start_state(trace_context, tx_index, pre_root)
+    env = tx_env_record(block, tx, sender, trace_context, tx_index)
     builder = TraceBuilder(
         world=world,
-        tx_env_hash=tx_env_commitment(block, tx, sender, trace_context, tx_index),
+        tx_env_hash=env.hash(),
+        tx_env_words=env.encode(),
         tx=tx,
         start=start,
         stop_at=stop_at,

@@ -251,10 +251,10 @@ class WorldMirror:
             value = state.get_storage(address, key)
             by_address.setdefault(address, {})[storage_key(key)] = u256(value) if value else None
         for address, slot_changes in by_address.items():
-            root = self.storage_roots.get(address)
-            if root is None:
-                root = smt.EMPTY if address in state.wiped else self._base_storage_root(address)
-            self.storage_roots[address] = smt.update(nodes, root, slot_changes)
+            known = self.storage_roots.get(address)
+            if known is None:
+                known = smt.EMPTY if address in state.wiped else self._base_storage_root(address)
+            self.storage_roots[address] = smt.update(nodes, known, slot_changes)
         if dirty_accounts:
             account_changes: dict[bytes, bytes | None] = {}
             for address in dirty_accounts:

@@ -1,0 +1,424 @@
+"""Proof data for one trace step, and the dispute-game adapter over EVM traces.
+
+:func:`prove_step` replays a traced transaction (same interpreter, same hooks) until the
+pre-state of the requested step and collects what the Solidity one-step prover opens
+(``docs/commitment.md`` sections 5 and 8): the ``MachineState`` and ``Frame``
+preimages, the code chunk at ``pc`` with its leaf proof (plus PUSH-data and JUMP-target
+chunks), the opened stack items with the hash below them, and per instruction class
+the ``FrameContext`` / ``TxContext`` / ``TxEnv`` preimages, memory range proofs
+against the grown memory root, calldata range proofs, and account / storage / warm-slot
+SMT proofs. Sponge sub-steps of KECCAK256 get their memory block and sponge state.
+
+Covered instruction classes: arithmetic, comparison, bitwise, PUSH0/PUSHn, POP, DUPn,
+SWAPn, PC, GAS, MSIZE, JUMPDEST, JUMP, JUMPI, MLOAD, MSTORE, MSTORE8, KECCAK256
+(one-step and sponge sub-steps), CALLDATALOAD, SLOAD, SSTORE, and the environment
+opcodes (FrameContext / TxEnv preimages). Other classes raise
+:class:`ProofNotSupported` (see ``docs/trace-mode.md``).
+
+:class:`EvmTraceProvider` answers :class:`agents.dispute.trace.TraceProvider` from
+:class:`~agents.evm.trace.Trace` objects, padding each transaction to
+``2**step_depth`` steps with its ``DONE`` state.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from sha3 import keccak_256
+
+from agents.evm import smt
+from agents.evm.commitment import (
+    CODE_CHUNK_DATA,
+    KECCAK_RATE,
+    PENDING_KECCAK,
+    SINGLE_STEP_KECCAK_MAX_BYTES,
+    ZERO_WORD,
+    Frame,
+    KeccakSponge,
+    MemoryTree,
+    PendingKeccak,
+    merkle_proof,
+    slot_key,
+)
+from agents.evm.store import AccountRecord, storage_key
+from agents.evm.trace import (
+    KIND_KECCAK_BLOCK,
+    STACK_POPS,
+    Trace,
+    TraceBuilder,
+    trace_transaction,
+)
+from agents.evm.trace_world import code_commitment_of
+from agents.evm.vm import Frame as EvmFrame
+
+ARITHMETIC_LIKE = set(range(0x01, 0x0C)) | set(range(0x10, 0x1E))
+STACK_ONLY = ARITHMETIC_LIKE | {0x50, 0x58, 0x59, 0x5A, 0x5B, 0x5F} | set(range(0x60, 0xA0))
+FRAME_CONTEXT_OPS = {0x30, 0x33, 0x34, 0x35, 0x36, 0x3D, 0x54, 0x55}
+TX_ENV_OPS = {0x32, 0x3A, 0x41, 0x42, 0x43, 0x44, 0x45, 0x46, 0x48, 0x4A}
+SUPPORTED = STACK_ONLY | {0x20, 0x51, 0x52, 0x53, 0x56, 0x57} | FRAME_CONTEXT_OPS | TX_ENV_OPS
+
+
+class ProofNotSupported(NotImplementedError):
+    """No proof-data producer exists yet for this step kind."""
+
+
+@dataclass(slots=True)
+class ChunkOpening:
+    """Code chunk ``index`` and its bottom-up leaf proof against ``codeRoot``."""
+
+    index: int
+    chunk: bytes
+    proof: list[bytes]
+
+
+@dataclass(slots=True)
+class RangeOpening:
+    """Words ``[first, first + len(words))`` of a word tree of ``tree_words`` leaves."""
+
+    root: bytes
+    tree_words: int
+    first: int
+    words: list[bytes]
+    proof: list[bytes]
+
+
+@dataclass(slots=True)
+class SmtOpening:
+    """An SMT key's value (``None``: absent) and proof against ``root``."""
+
+    root: bytes
+    key: bytes
+    value: bytes | None
+    proof: smt.SmtProof
+
+
+@dataclass(slots=True)
+class StepProof:
+    """Everything the one-step prover needs to execute step ``index``."""
+
+    index: int
+    kind: int
+    pre_state: bytes
+    post_state: bytes
+    machine_record: list[bytes]
+    frame_record: list[bytes]
+    code_chunks: list[ChunkOpening] = field(default_factory=list)
+    stack_items: list[int] = field(default_factory=list)
+    stack_below: bytes = ZERO_WORD
+    frame_context: list[bytes] | None = None
+    tx_context: list[bytes] | None = None
+    tx_env: list[bytes] | None = None
+    memory: RangeOpening | None = None
+    calldata: RangeOpening | None = None
+    account_record: AccountRecord | None = None
+    account: SmtOpening | None = None
+    storage: SmtOpening | None = None
+    warm_slot: SmtOpening | None = None
+    pending_record: list[bytes] | None = None
+    sponge_state: bytes | None = None
+
+    def encode(self) -> bytes:
+        """A flat byte encoding (records, then openings) for transport and sizing."""
+        out = bytearray(self.pre_state + b"".join(self.machine_record + self.frame_record))
+        for chunk in self.code_chunks:
+            out += chunk.index.to_bytes(32, "big") + chunk.chunk + b"".join(chunk.proof)
+        out += self.stack_below + b"".join(v.to_bytes(32, "big") for v in self.stack_items)
+        for words in (self.frame_context, self.tx_context, self.tx_env, self.pending_record):
+            if words:
+                out += b"".join(words)
+        for opening in (self.memory, self.calldata):
+            if opening is not None:
+                out += opening.root + b"".join(opening.words + opening.proof)
+        for smt_opening in (self.account, self.storage, self.warm_slot):
+            if smt_opening is not None:
+                out += smt_opening.key + (smt_opening.value or b"")
+                out += b"".join(smt_opening.proof.siblings)
+        if self.sponge_state is not None:
+            out += self.sponge_state
+        return bytes(out)
+
+
+class _Captured(Exception):
+    """Raised from the replay's hook once the proof is collected."""
+
+    def __init__(self, proof: StepProof) -> None:
+        super().__init__("captured")
+        self.proof = proof
+
+
+def _chunk(code: bytes, pc: int) -> ChunkOpening:
+    chunks = code_commitment_of(code).chunks
+    index = pc // CODE_CHUNK_DATA
+    return ChunkOpening(index, chunks[index], merkle_proof(chunks, index))
+
+
+def _range(tree: MemoryTree, first: int, last: int) -> RangeOpening:
+    words = [tree.word(i) for i in range(first, last + 1)]
+    return RangeOpening(
+        tree.root, tree.size_words, first, words, tree.prove_range(first, last - first + 1)
+    )
+
+
+def _grown(tree: MemoryTree, offset: int, size: int) -> MemoryTree:
+    grown = tree.snapshot()
+    if size:
+        grown.expand(max(tree.size_words, (offset + size + 31) // 32))
+    return grown
+
+
+def _base_proof(builder: TraceBuilder, evm: EvmFrame, trace: Trace, index: int) -> StepProof:
+    track = builder.tracks[id(evm)]
+    world = builder.world
+    frame = Frame(
+        evm.pc, evm.gas_left, track.code_root, track.code_size, track.stack.root,
+        track.stack.size, track.memory.root, track.memory.size_words, ZERO_WORD,
+        track.context_hash,
+    )  # fmt: skip
+    frame_words = frame.encode()
+    machine = [
+        (1).to_bytes(32, "big"), world.root, builder.tx_env_hash, builder.tx_context_hash,
+        world.created, frame.hash(), builder.suspended[-1],
+    ]  # fmt: skip
+    return StepProof(
+        index=index,
+        kind=trace.step(index).kind,
+        pre_state=trace.states[index],
+        post_state=trace.states[index + 1],
+        machine_record=machine,
+        frame_record=frame_words,
+    )
+
+
+def _instruction_proof(
+    builder: TraceBuilder, evm: EvmFrame, op: int, trace: Trace, index: int
+) -> StepProof:
+    if op not in SUPPORTED:
+        raise ProofNotSupported(f"no proof data for opcode 0x{op:02x} yet")
+    proof = _base_proof(builder, evm, trace, index)
+    track = builder.tracks[id(evm)]
+    code = evm.code
+    if evm.pc < len(code):
+        proof.code_chunks.append(_chunk(code, evm.pc))
+    if 0x60 <= op <= 0x7F:  # PUSH data chunks
+        last = min(evm.pc + op - 0x5F, max(len(code) - 1, 0))
+        for c in range(evm.pc // CODE_CHUNK_DATA + 1, last // CODE_CHUNK_DATA + 1):
+            proof.code_chunks.append(_chunk(code, c * CODE_CHUNK_DATA))
+    stack = evm.stack
+    if 0x80 <= op <= 0x8F:
+        opened = op - 0x7F
+    else:
+        opened = STACK_POPS[op]
+    opened = min(opened, len(stack))
+    proof.stack_items = list(reversed(stack[len(stack) - opened :]))
+    proof.stack_below = track.stack.hash_below_top(opened)
+    if op in (0x56, 0x57) and stack:
+        target = stack[-1]
+        if target < len(code):
+            proof.code_chunks.append(_chunk(code, target))
+    if op in FRAME_CONTEXT_OPS:
+        proof.frame_context = track.context.encode()
+    if op in TX_ENV_OPS:
+        proof.tx_env = list(builder.tx_env_words)
+    if op in (0x51, 0x52, 0x53, 0x20) and len(stack) >= 2 - (op == 0x51):
+        offset = stack[-1]
+        size = {0x51: 32, 0x52: 32, 0x53: 1}.get(op, stack[-2] if len(stack) >= 2 else 0)
+        if size and offset + size <= len(evm.memory) + (1 << 20):
+            if op == 0x20 and size > SINGLE_STEP_KECCAK_MAX_BYTES:
+                proof.memory = None  # the opcode step only grows memory and records
+            else:
+                grown = _grown(track.memory, offset, size)
+                proof.memory = _range(grown, offset // 32, (offset + size - 1) // 32)
+    if op == 0x35 and stack:
+        proof.calldata = _calldata_opening(builder, track, stack[-1])
+    if op in (0x54, 0x55) and stack:
+        _storage_openings(builder, evm, proof, stack[-1])
+    return proof
+
+
+def _calldata_opening(builder: TraceBuilder, track: Any, offset: int) -> RangeOpening | None:
+    view = track.context.calldata
+    indices = view.source_word_indices(offset, 32)
+    if not indices:
+        return None
+    tree: MemoryTree | None = None
+    tracks = builder.stack_of_tracks
+    position = tracks.index(track)
+    if position == 0:
+        tree = MemoryTree.from_bytes(builder.tx.data)
+    elif tracks[position - 1].memory.root == view.root:
+        tree = tracks[position - 1].memory
+    if tree is None:
+        return None
+    return _range(tree, indices[0], indices[-1])
+
+
+def _storage_openings(builder: TraceBuilder, evm: EvmFrame, proof: StepProof, slot: int) -> None:
+    world = builder.world
+    nodes = world.nodes
+    address = evm.address
+    record = world.record(address)
+    proof.tx_context = list(builder.tx_context_words)
+    proof.account_record = record
+    proof.account = SmtOpening(
+        world.root,
+        address,
+        None if record is None else record.leaf_value(),
+        smt.prove(nodes, world.root, address),
+    )
+    storage_root = smt.EMPTY if record is None else record.storage_root
+    key = storage_key(slot)
+    proof.storage = SmtOpening(
+        storage_root,
+        key,
+        smt.get(nodes, storage_root, key),
+        smt.prove(nodes, storage_root, key),
+    )
+    warm_key = slot_key(address, slot)
+    proof.warm_slot = SmtOpening(
+        world.warm_slots,
+        warm_key,
+        smt.get(nodes, world.warm_slots, warm_key),
+        smt.prove(nodes, world.warm_slots, warm_key),
+    )
+
+
+def _keccak_block_proof(
+    builder: TraceBuilder, evm: EvmFrame, trace: Trace, index: int
+) -> StepProof:
+    """Sponge sub-step ``index``: found by walking back to its KECCAK256 opcode step."""
+    kinds = trace.kinds
+    op_step = index
+    while kinds[op_step] == KIND_KECCAK_BLOCK:
+        op_step -= 1
+    if kinds[op_step] != 0x20:
+        raise ProofNotSupported("only KECCAK256 sponge sub-steps are covered (not LOG data)")
+    block = index - op_step - 1
+    track = builder.tracks[id(evm)]
+    offset, size = track.operands if track.last_op == 0x20 else (None, None)
+    if offset is None or size is None:
+        raise ProofNotSupported("replay did not stop right after the KECCAK256")
+    data = bytes(evm.memory[offset : offset + size])
+    sponge = KeccakSponge()
+    for b in range(block):
+        sponge.absorb_block(data[b * KECCAK_RATE : (b + 1) * KECCAK_RATE])
+    position = block * KECCAK_RATE
+    pending = PendingKeccak(
+        PENDING_KECCAK, 0, offset + position, size - position, size, sponge.commitment(), ZERO_WORD
+    )
+    stack_hash = track.stack.hash_below_top(1)  # the digest is not pushed yet
+    frame = Frame(
+        evm.pc, evm.gas_left, track.code_root, track.code_size, stack_hash,
+        track.stack.size - 1, track.memory.root, track.memory.size_words, pending.hash(),
+        track.context_hash,
+    )  # fmt: skip
+    world = builder.world
+    machine = [
+        (1).to_bytes(32, "big"), world.root, builder.tx_env_hash, builder.tx_context_hash,
+        world.created, frame.hash(), builder.suspended[-1],
+    ]  # fmt: skip
+    start = offset + position
+    end = min(start + KECCAK_RATE, offset + size)
+    memory = _range(track.memory, start // 32, max(start, end - 1) // 32)
+    return StepProof(
+        index=index,
+        kind=KIND_KECCAK_BLOCK,
+        pre_state=trace.states[index],
+        post_state=trace.states[index + 1],
+        machine_record=machine,
+        frame_record=frame.encode(),
+        memory=memory,
+        pending_record=pending.encode(),
+        stack_below=stack_hash,
+        sponge_state=sponge.state_bytes() + sponge.absorbed.to_bytes(32, "big"),
+    )
+
+
+def prove_step(trace: Trace, index: int) -> StepProof:
+    """Proof data for step ``index`` of ``trace`` (which must carry replay inputs).
+
+    The replay uses the same interpreter and hooks and stops at the step's pre-state;
+    the collected ``MachineState`` preimage is checked against ``trace.states[index]``.
+    """
+    if trace.inputs is None:
+        raise ValueError("trace_transaction(..., backend_factory=...) is needed for proofs")
+    if not 0 <= index < trace.step_count:
+        raise IndexError(f"step {index} outside 0..{trace.step_count - 1}")
+    kind = trace.step(index).kind
+    if kind >= 0x100 and kind != KIND_KECCAK_BLOCK:
+        raise ProofNotSupported(f"no proof data for sub-step kind {trace.step(index).name} yet")
+    inputs = trace.inputs
+
+    def capture(builder: TraceBuilder, evm: EvmFrame, op: int) -> None:
+        if kind == KIND_KECCAK_BLOCK:
+            raise _Captured(_keccak_block_proof(builder, evm, trace, index))
+        if len(builder.meta) != index:
+            raise ProofNotSupported(f"step {index} is not an instruction step")
+        raise _Captured(_instruction_proof(builder, evm, op, trace, index))
+
+    from agents.evm.interpreter import run_in_big_stack
+
+    def replay() -> StepProof:
+        try:
+            trace_transaction(
+                inputs.backend_factory(), inputs.block, inputs.tx, inputs.sender,
+                trace_context=inputs.trace_context, tx_index=inputs.tx_index,
+                cumulative_gas_used=inputs.cumulative_gas_used,
+                stop_at=index, on_stop=capture,
+            )  # fmt: skip
+        except _Captured as done:
+            return done.proof
+        raise ProofNotSupported(f"replay never reached step {index}")
+
+    proof = run_in_big_stack(replay)
+    if keccak_256(b"".join(proof.machine_record)).digest() != proof.pre_state:
+        raise AssertionError("replayed pre-state does not match the trace")
+    return proof
+
+
+# ------------------------------------------------------------------ dispute adapter
+
+
+@dataclass(slots=True)
+class EvmTraceProvider:
+    """:class:`agents.dispute.trace.TraceProvider` over per-transaction EVM traces.
+
+    ``traces[i]`` is transaction ``i + 1`` of the pack; each must have been traced with
+    the game's ``trace_context`` and its 1-based ``tx_index`` so that its first and last
+    states are the ``ITraceBinding`` start and end states.
+    """
+
+    traces: list[Trace]
+    step_depth: int
+
+    def __post_init__(self) -> None:
+        for trace in self.traces:
+            if trace.step_count > (1 << self.step_depth):
+                raise ValueError(
+                    f"a trace of {trace.step_count} steps does not fit 2**{self.step_depth}"
+                )
+
+    @property
+    def tx_count(self) -> int:
+        return len(self.traces)
+
+    def tx_root(self, tx_index: int) -> bytes:
+        if tx_index == 0:
+            return self.traces[0].pre_root
+        return self.traces[tx_index - 1].post_root
+
+    def tx_roots(self) -> list[bytes]:
+        return [t.post_root for t in self.traces]
+
+    def step_state(self, tx_index: int, step: int) -> bytes:
+        if not 1 <= tx_index <= len(self.traces):
+            raise IndexError(f"tx {tx_index} outside 1..{len(self.traces)}")
+        return self.traces[tx_index - 1].state_at(step, 1 << self.step_depth)
+
+    def step_proof(self, tx_index: int, step: int) -> bytes:
+        trace = self.traces[tx_index - 1]
+        if step >= 1 << self.step_depth:
+            raise IndexError("the last state of a trace has no step after it")
+        if step >= trace.step_count:
+            return trace.end_state  # DONE steps to itself: the state is the whole proof
+        return prove_step(trace, step).encode()
