@@ -1,0 +1,1 @@
+"""Challenger and defender agents: watch packs, judge, play dispute games, resume."""

@@ -1,0 +1,140 @@
+"""Fixtures for the challenger/defender agent tests: a real anvil with the settlement
+contracts, staked verifiers, and a fresh Rollup + DisputeGame (AlphabetVM) per test."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from eth_account import Account
+from eth_account.signers.local import LocalAccount
+from web3.contract import Contract
+
+from agents.dispute.trace import AlphabetTraceProvider
+from agents.l1 import vrf
+from agents.l1.artifacts import load_artifact
+from agents.l1.client import L1Client
+from agents.l1.registries import ETH, RollupStatus, SettlementContracts, deploy_settlement
+from agents.l1.rollup import (
+    BuiltPack,
+    GameParams,
+    RollupContract,
+    RollupDeployment,
+    RollupParams,
+    build_pack,
+    deploy_rollup,
+)
+from agents.l1.rollup_request import parse_request
+
+ETHER = 10**18
+STEP_DEPTH = 4
+TXS = 8  # transactions per pack
+WINDOW = 3600
+CLOCK = 3600
+START_VALUE = 1000
+HISTORY_TXS = 256
+
+
+@dataclass
+class ChainEnv:
+    client: L1Client
+    keys: list[str]
+    owner: LocalAccount
+    verifiers: list[LocalAccount]  # keys 1..4, staked and registered
+    challenger: LocalAccount  # key 5, not a verifier
+    settlement: SettlementContracts
+    rollup_id: int
+    alphabet: Contract
+
+
+def make_chain(l1: L1Client, funded_keys: list[str]) -> ChainEnv:
+    owner = Account.from_key(funded_keys[0])
+    settlement = deploy_settlement(l1, owner)
+    registry = settlement.sequencer_registry
+    verifiers = [Account.from_key(key) for key in funded_keys[1:5]]
+    for index, verifier in enumerate(verifiers):
+        signing_key = verifier._key_obj.public_key.to_compressed_bytes()
+        registry.register(verifier, f"http://127.0.0.1:{9300 + index}", signing_key)
+        registry.stake(verifier, ETH, 20 * ETHER)
+    secret, public = vrf.keygen(b"challenger test validator")
+    validator = Account.from_key(funded_keys[9])
+    elr = settlement.execution_layer_registry
+    elr.register_validator(owner, validator.address, public)
+    request = parse_request(
+        {
+            "execution_layer_req": {
+                "settlement_layer": "ethereum",
+                "da_layer": "ethereum-blobs",
+                "vm": "evm",
+                "type": "optimistic",
+                "purpose": "general-purpose",
+                "kind": "persistent",
+                "nb_sequencers": {"min": 1, "max": 2},
+                "allowed_tokens": [{"sym": "ETH"}],
+                "min_stake_per_seq": [{"sym": "ETH", "val": "10"}],
+            }
+        }
+    )
+    rollup_id, _ = elr.request(owner, request, settlement.tokens)
+    elr.select(validator, secret, rollup_id)
+    assert elr.info(rollup_id).status is RollupStatus.ACTIVE
+    alphabet = l1.deploy(load_artifact("AlphabetVM"), owner)
+    return ChainEnv(
+        client=l1,
+        keys=funded_keys,
+        owner=owner,
+        verifiers=verifiers,
+        challenger=Account.from_key(funded_keys[5]),
+        settlement=settlement,
+        rollup_id=rollup_id,
+        alphabet=alphabet,
+    )
+
+
+TRUTH = AlphabetTraceProvider(HISTORY_TXS, STEP_DEPTH, START_VALUE)
+
+
+def deploy(chain: ChainEnv) -> RollupDeployment:
+    """A fresh Rollup + DisputeGame whose genesis is the AlphabetVM history's start."""
+    return deploy_rollup(
+        chain.client,
+        chain.owner,
+        execution_layer_registry=chain.settlement.execution_layer_registry.address,
+        rollup_id=chain.rollup_id,
+        sequencer_registry=chain.settlement.sequencer_registry.address,
+        params=RollupParams(
+            genesis_state_root=TRUTH.tx_root(0),
+            challenge_window=WINDOW,
+            affirmation_quorum=1,
+            min_verifier_stake=10 * ETHER,
+        ),
+        game=GameParams(
+            step_verifier=chain.alphabet.address,
+            trace_binding=chain.alphabet.address,
+            step_depth=STEP_DEPTH,
+            challenger_clock=CLOCK,
+            defender_clock=CLOCK,
+            challenger_bond=ETHER // 10,
+            slash_amount=ETHER,
+        ),
+        registry_owner=chain.owner,
+    )
+
+
+def window_roots(base: AlphabetTraceProvider, offset: int, count: int = TXS) -> list[bytes]:
+    return [base.tx_root(offset + i) for i in range(1, count + 1)]
+
+
+def post_window(
+    rollup: RollupContract, poster: LocalAccount, base: AlphabetTraceProvider, offset: int
+) -> int:
+    """Post transactions ``offset+1 .. offset+TXS`` of ``base`` as the next pack."""
+    head_id, head_root, last_block = rollup.head_state()
+    pack: BuiltPack = build_pack(
+        head_id, last_block + 1, last_block + 2, window_roots(base, offset), head_root
+    )
+    return rollup.post_pack(poster, pack, f"pack data {offset}".encode()).pack_id
+
+
+def advance(client: L1Client, seconds: int) -> None:
+    client.w3.provider.make_request("evm_increaseTime", [seconds])  # type: ignore[arg-type]
+    client.w3.provider.make_request("evm_mine", [])  # type: ignore[arg-type]
