@@ -139,6 +139,7 @@ def send_journaled(
         db.set_tx_status(sender.store, row.id, db.TxStatus.DROPPED, detail=f"send failed: {error}")
         raise
     db.set_tx_status(sender.store, row.id, db.TxStatus.SENT)
+    client.nonces.resync(account.address)  # other users of this client re-read the nonce
     sender.crash.reached("sent")
     receipt = client.wait_for_receipt(signed.hash)
     return _settle(sender, row, receipt), receipt
