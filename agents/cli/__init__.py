@@ -25,6 +25,7 @@ def cli() -> None:
 
 def _register_subcommands() -> None:
     from agents.cli import devnet as devnet_commands
+    from agents.cli import dispute as dispute_commands
     from agents.cli import evm as evm_commands
     from agents.cli import roles
 
@@ -32,6 +33,8 @@ def _register_subcommands() -> None:
     cli.add_command(devnet_commands.devnet)
     cli.add_command(roles.aggregator)
     cli.add_command(roles.producer)
+    cli.add_command(dispute_commands.challenger)
+    cli.add_command(dispute_commands.dispute)
 
 
 def main(argv: list[str] | None = None) -> None:
