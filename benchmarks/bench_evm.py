@@ -86,6 +86,7 @@ DEPLOYER_KEY = (1).to_bytes(32, "big")
 SENDER_COUNT = 50
 TRANSFER_GAS = 200_000
 PYEVM_TXS_PER_BLOCK = 20
+BATCHED_APPLIES_PER_WRITE = 100  # MerkleStore option: one LMDB write per block-sized batch
 
 
 def selector(signature: str) -> bytes:
@@ -215,22 +216,33 @@ def run_ours_batch(backend: TimedBackend, raws: list[bytes]) -> tuple[float, Spl
     return elapsed, split
 
 
-def ours_erc20(workload: Erc20Workload, backend: Any) -> tuple[list[float], Split]:
-    """tx/s of each timed batch and the split of the median batch."""
-    timed = TimedBackend(backend)
-    timed.apply(genesis_diff(workload))
-    for raw in workload.setup_raw:
-        tx = decode_transaction(raw)
-        assert apply_transaction(timed, BLOCK, tx, recover_sender(tx, CHAIN_ID)).success  # type: ignore[arg-type]
-    rates, splits = [], []
+def ours_erc20(workload: Erc20Workload, backends: list[Any]) -> list[tuple[list[float], Split]]:
+    """For each backend: tx/s of each timed batch and the split of its median batch.
+
+    The backends run batch by batch in turn (round robin), so that load from other
+    processes on the machine hits them alike.
+    """
+    timed_backends = [TimedBackend(backend) for backend in backends]
+    for timed in timed_backends:
+        timed.apply(genesis_diff(workload))
+        for raw in workload.setup_raw:
+            tx = decode_transaction(raw)
+            sender = recover_sender(tx, CHAIN_ID)
+            assert apply_transaction(timed, BLOCK, tx, sender).success  # type: ignore[arg-type]
+    rates: list[list[float]] = [[] for _ in backends]
+    splits: list[list[Split]] = [[] for _ in backends]
     for index, batch in enumerate(workload.batches):
-        seconds, split = run_ours_batch(timed, batch)
-        if index == 0:
-            continue  # warm-up
-        rates.append(len(batch) / seconds)
-        splits.append(split)
-    median_index = sorted(range(len(rates)), key=rates.__getitem__)[len(rates) // 2]
-    return rates, splits[median_index]
+        for position, timed in enumerate(timed_backends):
+            seconds, split = run_ours_batch(timed, batch)
+            if index == 0:
+                continue  # warm-up
+            rates[position].append(len(batch) / seconds)
+            splits[position].append(split)
+    results = []
+    for backend_rates, backend_splits in zip(rates, splits, strict=True):
+        order = sorted(range(len(backend_rates)), key=backend_rates.__getitem__)
+        results.append((backend_rates, backend_splits[order[len(order) // 2]]))
+    return results
 
 
 # --- pyrevm --------------------------------------------------------------------------
@@ -363,7 +375,18 @@ def loop_backend(code: bytes) -> MemoryBackend:
     return backend
 
 
-def measure_loop(iterations: int, repetitions: int) -> LoopResult:
+def unfused_loop_rates(iterations: int, repetitions: int) -> list[float] | None:
+    """Our loop rates with fused runs disabled (``ALTROLLUP_EVM_FUSE=0``, a child process)."""
+    command = [sys.executable, __file__, "--loop-only", "--loop-iterations", str(iterations),
+               "--repetitions", str(repetitions)]  # fmt: skip
+    env = {**os.environ, "ALTROLLUP_EVM_FUSE": "0"}
+    done = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        return None
+    return [float(rate) for rate in json.loads(done.stdout.strip().splitlines()[-1])]
+
+
+def measure_loop(iterations: int, repetitions: int, others: bool = True) -> LoopResult:
     code, calldata = loop_case(iterations)
     tx = Transaction(nonce=0, gas_limit=900_000_000, to=LOOP_ADDRESS, data=calldata)
     block = BlockEnv(gas_limit=1_000_000_000, chain_id=CHAIN_ID)
@@ -383,8 +406,12 @@ def measure_loop(iterations: int, repetitions: int) -> LoopResult:
         assert result.success
         if index:
             ours.append(instructions / elapsed)
-    return LoopResult(instructions, ours, pyrevm_loop(code, calldata, instructions, repetitions),
-                      pyevm_loop(code, calldata, instructions, repetitions))  # fmt: skip
+    if not others:
+        return LoopResult(instructions, ours, None, None)
+    revm = pyrevm_loop(code, calldata, instructions, repetitions)
+    return LoopResult(
+        instructions, ours, revm, pyevm_loop(code, calldata, instructions, repetitions)
+    )
 
 
 def pyrevm_loop(
@@ -564,27 +591,40 @@ def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--transfers", type=int, default=600, help="transfers per timed batch")
-    parser.add_argument("--repetitions", type=int, default=3, help="timed batches (median)")
+    parser.add_argument("--transfers", type=int, default=1000, help="transfers per timed batch")
+    parser.add_argument("--repetitions", type=int, default=5, help="timed batches (median)")
     parser.add_argument("--pyevm-transfers", type=int, default=150, help="batch size for py-evm")
     parser.add_argument("--loop-iterations", type=int, default=3000)
     parser.add_argument("--trace-transfers", type=int, default=40)
     parser.add_argument(
         "--profile", action="store_true", help="print cProfile/pyinstrument reports"
     )
+    parser.add_argument("--loop-only", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.loop_only:  # child process of unfused_loop_rates(): print our loop rates only
+        print(json.dumps(measure_loop(args.loop_iterations, args.repetitions, others=False).ours))
+        return
 
     started = time.perf_counter()
+    load_at_start = os.getloadavg()[0]
     batches = args.repetitions + 1
     workload = build_erc20_workload(args.transfers, batches)
     with tempfile.TemporaryDirectory(prefix="bench-evm-") as tmp:
-        memory_rates, memory_split = ours_erc20(workload, MemoryBackend())
-        with MerkleStore(os.path.join(tmp, "store")) as store:
-            store_rates, store_split = ours_erc20(workload, store)
+        batched_path = os.path.join(tmp, "store-batched")
+        with (
+            MerkleStore(os.path.join(tmp, "store")) as store,
+            MerkleStore(batched_path, applies_per_write=BATCHED_APPLIES_PER_WRITE) as batched,
+        ):
+            (
+                (memory_rates, memory_split),
+                (store_rates, store_split),
+                (batched_rates, batched_split),
+            ) = ours_erc20(workload, [MemoryBackend(), store, batched])
         revm_rates = pyrevm_erc20(workload, args.transfers)
         small = build_erc20_workload(args.pyevm_transfers, batches)
         pyevm_rates = pyevm_erc20(small)
         loop = measure_loop(args.loop_iterations, args.repetitions)
+        loop_unfused = median(unfused_loop_rates(args.loop_iterations, args.repetitions))
         trace_erc20_rate = trace_erc20(workload, tmp, args.trace_transfers)
         trace_loop_rate = trace_loop(args.loop_iterations // 3, tmp)
         if args.profile:
@@ -596,7 +636,8 @@ def main() -> None:
     loop_ours, loop_revm, loop_pyevm = median(loop.ours), median(loop.pyrevm), median(loop.pyevm)
     print(
         f"\nRollup EVM benchmark - one run, median of {args.repetitions} batches after a "
-        f"warm-up; single core; python {sys.version.split()[0]}"
+        f"warm-up; single core; python {sys.version.split()[0]}; load average at start "
+        f"{load_at_start:.1f} on {os.cpu_count()} cores (other processes skew absolute rates)"
     )
     print(
         f"ERC-20: OpenZeppelin DiffERC20.transfer, {args.transfers} signed EIP-1559 txs per "
@@ -607,9 +648,17 @@ def main() -> None:
     rows = [
         (f"{erc20}, ours fast, MemoryBackend (MPT root/tx)", memory, revm, pyevm, FAST_TARGET_TPS),
         (f"{erc20}, ours fast, MerkleStore (SMT root/tx)", store_tps, revm, pyevm, FAST_TARGET_TPS),
+        (
+            f"{erc20}, ours fast, MerkleStore, LMDB write/{BATCHED_APPLIES_PER_WRITE} tx",
+            median(batched_rates),
+            revm,
+            pyevm,
+            FAST_TARGET_TPS,
+        ),  # fmt: skip
         (f"{erc20}, pyrevm in-process (no sig, no root)", revm, revm, pyevm, None),
         (f"{erc20}, py-evm (decode+sig+exec+root)", pyevm, revm, pyevm, None),
         ("opcodes/s, ours fast (fused runs), LoopBench", loop_ours, loop_revm, loop_pyevm, None),
+        ("opcodes/s, ours fast, unfused (FUSE=0)", loop_unfused, loop_revm, loop_pyevm, None),
         ("opcodes/s, pyrevm, LoopBench", loop_revm, loop_revm, loop_pyevm, None),
         ("opcodes/s, py-evm, LoopBench", loop_pyevm, loop_revm, loop_pyevm, None),
         (
@@ -644,6 +693,7 @@ def main() -> None:
     for name, split, tps in (
         ("MemoryBackend", memory_split, memory),
         ("MerkleStore", store_split, store_tps),
+        (f"MerkleStore, write/{BATCHED_APPLIES_PER_WRITE}", batched_split, median(batched_rates)),
     ):
         n = args.transfers
         parts = [split.decode, split.recover, split.execute, split.root]
