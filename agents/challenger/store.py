@@ -433,8 +433,13 @@ def journal_signed(
     now = time.time()
     with transaction(store) as db:
         cursor = db.execute(
+            # Re-signing a dropped transaction's exact content gives the same hash: the
+            # row then goes back to "signed" (it is the same transaction, broadcast anew).
             "INSERT INTO txs (intent, action, game_id, pack_id, nonce, tx_hash, raw_tx, status, "
-            "created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+            "ON CONFLICT(tx_hash) DO UPDATE SET status = excluded.status, "
+            "detail = 'signed again after being dropped', updated_at = excluded.updated_at "
+            "WHERE txs.status = 'dropped'",
             (
                 intent,
                 action,
@@ -448,7 +453,10 @@ def journal_signed(
                 now,
             ),
         )
-        row_id = int(cursor.lastrowid or 0)
+        row = db.execute("SELECT id FROM txs WHERE tx_hash = ?", (tx_hash,)).fetchone()
+        if cursor.rowcount != 1 or row is None:
+            raise ValueError(f"transaction {tx_hash} is already journaled and not dropped")
+        row_id = int(row[0])
     record = get_tx(store, row_id)
     assert record is not None
     return record

@@ -3,12 +3,17 @@ contracts, staked verifiers, and a fresh Rollup + DisputeGame (AlphabetVM) per t
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
 from web3.contract import Contract
 
+from agents.challenger import store as db
+from agents.challenger.agent import Agent, AgentConfig, build_agent, tick
+from agents.challenger.judge import alphabet_trace_factory
 from agents.dispute.trace import AlphabetTraceProvider
 from agents.l1 import vrf
 from agents.l1.artifacts import load_artifact
@@ -24,6 +29,7 @@ from agents.l1.rollup import (
     deploy_rollup,
 )
 from agents.l1.rollup_request import parse_request
+from agents.rpc.jsonlog import JsonLog
 
 ETHER = 10**18
 STEP_DEPTH = 4
@@ -93,7 +99,12 @@ def make_chain(l1: L1Client, funded_keys: list[str]) -> ChainEnv:
 TRUTH = AlphabetTraceProvider(HISTORY_TXS, STEP_DEPTH, START_VALUE)
 
 
-def deploy(chain: ChainEnv) -> RollupDeployment:
+def truth(step_depth: int = STEP_DEPTH) -> AlphabetTraceProvider:
+    """The honest AlphabetVM history for games of ``step_depth``."""
+    return AlphabetTraceProvider(HISTORY_TXS, step_depth, START_VALUE)
+
+
+def deploy(chain: ChainEnv, step_depth: int = STEP_DEPTH) -> RollupDeployment:
     """A fresh Rollup + DisputeGame whose genesis is the AlphabetVM history's start."""
     return deploy_rollup(
         chain.client,
@@ -110,7 +121,7 @@ def deploy(chain: ChainEnv) -> RollupDeployment:
         game=GameParams(
             step_verifier=chain.alphabet.address,
             trace_binding=chain.alphabet.address,
-            step_depth=STEP_DEPTH,
+            step_depth=step_depth,
             challenger_clock=CLOCK,
             defender_clock=CLOCK,
             challenger_bond=ETHER // 10,
@@ -138,3 +149,51 @@ def post_window(
 def advance(client: L1Client, seconds: int) -> None:
     client.w3.provider.make_request("evm_increaseTime", [seconds])  # type: ignore[arg-type]
     client.w3.provider.make_request("evm_mine", [])  # type: ignore[arg-type]
+
+
+class LogLines:
+    """A text stream that keeps the JSON log lines."""
+
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+
+    def write(self, text: str) -> None:
+        self.lines.extend(line for line in text.splitlines() if line)
+
+    def flush(self) -> None:
+        pass
+
+
+def make_agent(
+    chain: ChainEnv,
+    rollup_address: str,
+    account: LocalAccount,
+    state_dir: Path,
+    *,
+    lie_from: int | None = None,
+    challenge: bool = True,
+    defend: bool = False,
+    step_depth: int = STEP_DEPTH,
+) -> tuple[Agent, LogLines]:
+    lines = LogLines()
+    agent = build_agent(
+        chain.client,
+        rollup_address,
+        account,
+        db.open_store(state_dir),
+        alphabet_trace_factory(
+            step_depth, history_txs=HISTORY_TXS, start_value=START_VALUE, lie_from=lie_from
+        ),
+        config=AgentConfig(challenge=challenge, defend=defend, poll_interval=0),
+        log=JsonLog("challenger", stream=lines),  # type: ignore[arg-type]
+    )
+    return agent, lines
+
+
+def drive(agents: list[Agent], done: Callable[[], bool], max_rounds: int = 120) -> int:
+    for round_number in range(max_rounds):
+        if done():
+            return round_number
+        for agent in agents:
+            tick(agent)
+    raise AssertionError(f"not done after {max_rounds} rounds")

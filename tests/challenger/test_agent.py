@@ -4,79 +4,29 @@ wrong challenger loses its bond to the honest defender agent."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from challenger_env import (
     ETHER,
-    START_VALUE,
     STEP_DEPTH,
     TRUTH,
     TXS,
     ChainEnv,
     advance,
     deploy,
+    drive,
+    make_agent,
     post_window,
 )
-from eth_account.signers.local import LocalAccount
 
 from agents.challenger import store as db
-from agents.challenger.agent import Agent, AgentConfig, build_agent, tick
-from agents.challenger.judge import alphabet_trace_factory
+from agents.challenger.agent import tick
 from agents.dispute.game import GamePhase, read_game
 from agents.l1.registries import ETH
 from agents.l1.rollup import Tier
-from agents.rpc.jsonlog import JsonLog
 
 pytestmark = pytest.mark.xdist_group("challenger")
-
-
-class LogLines:
-    """A text stream that keeps the JSON log lines."""
-
-    def __init__(self) -> None:
-        self.lines: list[str] = []
-
-    def write(self, text: str) -> None:
-        self.lines.extend(line for line in text.splitlines() if line)
-
-    def flush(self) -> None:
-        pass
-
-
-def make_agent(
-    chain: ChainEnv,
-    rollup_address: str,
-    account: LocalAccount,
-    state_dir: Path,
-    *,
-    lie_from: int | None = None,
-    challenge: bool = True,
-    defend: bool = False,
-) -> tuple[Agent, LogLines]:
-    lines = LogLines()
-    agent = build_agent(
-        chain.client,
-        rollup_address,
-        account,
-        db.open_store(state_dir),
-        alphabet_trace_factory(
-            STEP_DEPTH, history_txs=TRUTH.tx_count, start_value=START_VALUE, lie_from=lie_from
-        ),
-        config=AgentConfig(challenge=challenge, defend=defend, poll_interval=0),
-        log=JsonLog("challenger", stream=lines),  # type: ignore[arg-type]
-    )
-    return agent, lines
-
-
-def drive(agents: list[Agent], done: Callable[[], bool], max_rounds: int = 120) -> int:
-    for round_number in range(max_rounds):
-        if done():
-            return round_number
-        for agent in agents:
-            tick(agent)
-    raise AssertionError(f"not done after {max_rounds} rounds")
 
 
 def test_wrong_pack_is_challenged_and_reverted(chain: ChainEnv, tmp_path: Path) -> None:
