@@ -258,7 +258,10 @@ def _loop(draw: st.DrawFn) -> Loop:
 def programs(draw: st.DrawFn, max_pieces: int = 24) -> bytes:
     """A structured random program: snippets, skips and loops, then an ending."""
     piece_strategy = st.one_of(simple_pieces, simple_pieces, simple_pieces, _skip(), _loop())
-    pieces: list[Piece] = draw(st.lists(piece_strategy, min_size=1, max_size=max_pieces))
+    # A few seed words first, so that raw opcodes do not all stop at a stack underflow.
+    seed = b"".join(push(value) for value in draw(st.lists(words, max_size=6)))
+    pieces: list[Piece] = [seed]
+    pieces += draw(st.lists(piece_strategy, min_size=1, max_size=max_pieces))
     pieces.append(draw(_ending()))
     return assemble(pieces)
 
@@ -337,6 +340,24 @@ def _call_of(
     )
 
 
+def _owner_call_of(
+    signature: str, *arg_strategies: st.SearchStrategy[object]
+) -> st.SearchStrategy[TokenCall]:
+    """Like :func:`_call_of` with the sender as the first (``from``) argument."""
+    return st.builds(
+        lambda sender, args: TokenCall(sender, signature, (sender, *args)),
+        senders,
+        st.tuples(*arg_strategies),
+    )
+
+
+def with_opening(
+    opening: st.SearchStrategy[list[TokenCall]], calls: st.SearchStrategy[list[TokenCall]]
+) -> st.SearchStrategy[list[TokenCall]]:
+    """``opening`` (e.g. a few mints to the EOAs, so later calls can succeed), then ``calls``."""
+    return st.tuples(opening, calls).map(lambda parts: parts[0] + parts[1])
+
+
 def erc20_calls(max_size: int = 14) -> st.SearchStrategy[list[TokenCall]]:
     """Sequences of ERC-20 calls (mint, transfer, approve, transferFrom, burns, views)."""
     call = st.one_of(
@@ -350,7 +371,15 @@ def erc20_calls(max_size: int = 14) -> st.SearchStrategy[list[TokenCall]]:
         _call_of("allowance(address,address)", holders, holders),
         _call_of("totalSupply()"),
     )
-    return st.lists(call, min_size=1, max_size=max_size)
+    opening_mints = st.lists(
+        st.builds(
+            lambda owner, amount: TokenCall(0, "mint(address,uint256)", (owner, amount)),
+            senders,
+            st.integers(1, 10**6),
+        ),
+        max_size=3,
+    )
+    return with_opening(opening_mints, st.lists(call, min_size=1, max_size=max_size))
 
 
 def erc721_calls(max_size: int = 14) -> st.SearchStrategy[list[TokenCall]]:
@@ -367,6 +396,8 @@ def erc721_calls(max_size: int = 14) -> st.SearchStrategy[list[TokenCall]]:
             token_ids,
             st.binary(max_size=40),
         ),
+        _owner_call_of("transferFrom(address,address,uint256)", holders, token_ids),
+        _owner_call_of("safeTransferFrom(address,address,uint256)", holders, token_ids),
         _call_of("approve(address,uint256)", holders, token_ids),
         _call_of("setApprovalForAll(address,bool)", holders, st.booleans()),
         _call_of("burn(uint256)", token_ids),
@@ -375,4 +406,12 @@ def erc721_calls(max_size: int = 14) -> st.SearchStrategy[list[TokenCall]]:
         _call_of("balanceOf(address)", holders),
         _call_of("tokenURI(uint256)", token_ids),
     )
-    return st.lists(call, min_size=1, max_size=max_size)
+    opening_mints = st.lists(
+        st.builds(
+            lambda owner, token_id: TokenCall(0, "mint(address,uint256)", (owner, token_id)),
+            senders,
+            st.integers(1, 4),
+        ),
+        max_size=4,
+    )
+    return with_opening(opening_mints, st.lists(call, min_size=1, max_size=max_size))

@@ -174,6 +174,7 @@ class OurChain:
         self.block = block
         self.gas_price = gas_price
         self.sstore_keys: set[tuple[bytes, int]] = set()
+        self.executed_opcodes: set[int] = set()
         for address, account in genesis.items():
             self.backend.set_account(
                 address, account.nonce, account.balance, account.code, dict(account.storage)
@@ -211,6 +212,7 @@ class OurChain:
         return Outcome(status, output, result.gas_used, logs), result
 
     def _record_sstore(self, frame: Frame, opcode: int) -> None:
+        self.executed_opcodes.add(opcode)
         if opcode == 0x55 and frame.stack:
             self.sstore_keys.add((frame.address, frame.stack[-1]))
 
@@ -441,7 +443,26 @@ def touched_candidates(ours: OurChain, coinbase: bytes) -> set[bytes]:
     contracts = [TARGET, HELPER]
     created = {compute_contract_address(c, n) for c in contracts for n in range(1, 6)}
     return {CALLER, FUNDED_EOA, coinbase, *contracts, *created, *ours.backend.accounts}
-    # precompiles are added by the caller
+
+
+COVERAGE_FAMILIES = {
+    "CALL family": {0xF1, 0xF2, 0xF4, 0xFA},
+    "CREATE/CREATE2": {0xF0, 0xF5},
+    "LOG0-4": set(range(0xA0, 0xA5)),
+    "SSTORE": {0x55},
+    "TSTORE/TLOAD": {0x5C, 0x5D},
+    "KECCAK256": {0x20},
+    "JUMPI": {0x57},
+    "*COPY": {0x37, 0x39, 0x3C, 0x3E, 0x5E},
+    "SELFDESTRUCT": {0xFF},
+}
+
+
+def note_coverage(executed: set[int]) -> None:
+    """Hypothesis statistics: which opcode families a case executed (trace run)."""
+    for family, opcodes in COVERAGE_FAMILIES.items():
+        if executed & opcodes:
+            note(f"executed {family}")
 
 
 def check_program_case(case: ProgramCase) -> None:
@@ -461,6 +482,7 @@ def check_program_case(case: ProgramCase) -> None:
     traced_outcome, traced_result = traced.transact(
         CALLER, TARGET, case.calldata, case.value, PROGRAM_GAS, trace=True
     )
+    note_coverage(traced.executed_opcodes)
     assert traced_outcome == outcome, f"{what}: trace mode and fast mode disagree"
     assert traced_result.state_root == result.state_root, f"{what}: trace-mode root differs"
 
