@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from eth_account.signers.local import LocalAccount
+from hexbytes import HexBytes
 from web3.contract import Contract
 from web3.logs import DISCARD
 from web3.types import TxReceipt
@@ -295,7 +296,7 @@ def pack_view(agent: Agent, pack_id: int) -> PackView:
     posting_tx = b""
     if record is not None:
         posting_tx = bytes.fromhex(record.posting_tx[2:])
-        tx = agent.client.w3.eth.get_transaction(posting_tx)
+        tx = agent.client.w3.eth.get_transaction(HexBytes(posting_tx))
         try:
             function, args = agent.rollup.contract.decode_function_input(tx["input"])
             proof = tuple(bytes(node) for node in args.get("stateRootProof", ()))

@@ -13,9 +13,21 @@ from typing import Any
 
 from web3.contract import Contract
 
-from agents.dispute.game import GameConfig, GameState, Player, read_config, read_game
+from agents.dispute.game import (
+    GameConfig,
+    GameState,
+    GameStatus,
+    Level,
+    Player,
+    Resolution,
+    read_config,
+    read_game,
+)
 from agents.l1.client import L1Client
 from agents.l1.rollup import RollupContract
+
+#: Event arguments shown by name rather than by number.
+_ENUM_ARGS = {"level": Level, "status": GameStatus, "resolution": Resolution}
 
 HISTORY_EVENTS = (
     "GameCreated",
@@ -98,7 +110,9 @@ def game_summaries(source: DisputeSource) -> list[GameSummary]:
     return [summarize(source, game_id, now) for game_id in range(1, count + 1)]
 
 
-def _plain(value: Any) -> Any:
+def _plain(key: str, value: Any) -> Any:
+    if key in _ENUM_ARGS and isinstance(value, int):
+        return _ENUM_ARGS[key](value).name.lower()
     if isinstance(value, bytes | bytearray):
         return "0x" + bytes(value).hex()
     return value
@@ -110,7 +124,7 @@ def game_history(source: DisputeSource, game_id: int) -> list[HistoryEntry]:
     for name in HISTORY_EVENTS:
         event = getattr(source.game.events, name)()
         for log in event.get_logs(from_block=0, argument_filters={"gameId": game_id}):
-            args = {key: _plain(value) for key, value in dict(log["args"]).items()}
+            args = {key: _plain(key, value) for key, value in dict(log["args"]).items()}
             args.pop("gameId", None)
             entries.append(
                 HistoryEntry(

@@ -285,8 +285,20 @@ def set_last_scanned_block(store: Store, block: int) -> None:
 # -- packs -----------------------------------------------------------------------------
 
 
-def _pack(row: sqlite3.Row | tuple[Any, ...]) -> PackRecord:
-    return PackRecord(*row[:9], PackStatus(row[9]), row[10])  # type: ignore[arg-type]
+def _pack(row: tuple[Any, ...]) -> PackRecord:
+    return PackRecord(
+        pack_id=row[0],
+        poster=row[1],
+        tx_count=row[2],
+        first_block=row[3],
+        last_block=row[4],
+        state_root=row[5],
+        challenge_deadline=row[6],
+        posting_tx=row[7],
+        posted_block=row[8],
+        status=PackStatus(row[9]),
+        detail=row[10],
+    )
 
 
 _PACK_COLUMNS = (
