@@ -383,9 +383,7 @@ def challenge_invalid_packs(agent: Agent) -> None:
             continue  # someone else already won; invalidation follows
         if now >= record.challenge_deadline:
             if record.detail != "challenge window closed":
-                db.set_pack_status(
-                    agent.store, record.pack_id, record.status, "challenge window closed"
-                )
+                db.set_pack_detail(agent.store, record.pack_id, "challenge window closed")
                 agent.log("window-closed", pack=record.pack_id)
             continue
         verdict = judge_pack(pack_view(agent, record.pack_id), trace_of(agent, record.pack_id))

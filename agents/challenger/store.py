@@ -365,6 +365,15 @@ def set_pack_status(store: Store, pack_id: int, status: PackStatus, detail: str 
         return True
 
 
+def set_pack_detail(store: Store, pack_id: int, detail: str) -> None:
+    """Update a pack's free-text detail without changing its status."""
+    with transaction(store) as db:
+        db.execute(
+            "UPDATE packs SET detail = ?, updated_at = ? WHERE pack_id = ?",
+            (detail, time.time(), pack_id),
+        )
+
+
 # -- games -----------------------------------------------------------------------------
 
 

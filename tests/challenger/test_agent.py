@@ -129,3 +129,20 @@ def json_event(line: str) -> str:
     import json
 
     return str(json.loads(line)["event"])
+
+
+def test_wrong_pack_past_its_window_is_not_challenged(chain: ChainEnv, tmp_path: Path) -> None:
+    deployed = deploy(chain)
+    rollup, game = deployed.rollup, deployed.game
+    liar = chain.verifiers[2]
+    lie = TRUTH.with_lie((2 << STEP_DEPTH) + 1)
+    p1 = post_window(rollup, liar, lie, 0)
+    advance(chain.client, 3600)
+    late, lines = make_agent(chain, rollup.address, chain.challenger, tmp_path / "late")
+    for _ in range(3):
+        tick(late)
+    record = db.get_pack(late.store, p1)
+    assert record is not None and record.status is db.PackStatus.INVALID
+    assert record.detail == "challenge window closed"
+    assert int(game.functions.gameCount().call()) == 0
+    assert [json_event(line) for line in lines.lines].count("window-closed") == 1
