@@ -403,11 +403,14 @@ class TraceBuilder:
         self.states.append(self.machine_hash(frame_hash_value, phase))
         self.meta.append((len(self.stack_of_tracks) << DEPTH_SHIFT) | (pc << PC_SHIFT) | kind)
 
-    def sync_context(self) -> None:
-        """Re-read world roots, refunds and logs; rehash ``TxContext`` if anything moved."""
+    def sync_context(self, upto: int | None = None) -> None:
+        """Re-read world roots, refunds and logs; rehash ``TxContext`` if anything moved.
+
+        ``upto``: only the first ``upto`` journal entries (see :meth:`WorldMirror.sync`).
+        """
         state = self.state
         assert state is not None
-        changed = self.world.sync(state)
+        changed = self.world.sync(state, upto)
         if not (changed or self.context_dirty):
             return
         self.context_dirty = False
@@ -568,6 +571,30 @@ class TraceBuilder:
 
     # -------------------------------------------------------------- entering frames
 
+    def entry_boundary(self, is_create: bool) -> int:
+        """Journal length at the callee's snapshot (before its touch, transfer, wipe).
+
+        A call frame's entry writes only accounts and the touched set, after the
+        caller's warm-set entries; a create frame's entry starts with the storage wipe.
+        """
+        state = self.state
+        assert state is not None
+        journal = self.journal
+        start = len(self.world.seen)
+        if is_create:
+            position = start
+            while position < len(journal) and not (
+                journal[position][0] is state.storage or journal[position][0] is state.wiped
+            ):
+                position += 1
+            return position
+        position = len(journal)
+        while position > start and (
+            journal[position - 1][0] is state.accounts or journal[position - 1][0] is state.touched
+        ):
+            position -= 1
+        return position
+
     def enter_frame(self, evm: EvmFrame) -> FrameTrack:
         """First sight of a frame: commit the parent's CALL/CREATE step and the entry."""
         if self.state is None:
@@ -579,6 +606,8 @@ class TraceBuilder:
         parent_evm = parent.evm
         assert parent_evm is not None
         op, operands = parent.last_op, parent.operands
+        self.context_dirty = True
+        self.sync_context(self.entry_boundary(op in CREATE_OPCODES))
         world_before = self.world.root
         context_before = self.tx_context_hash
         _sync_stack(parent, STACK_POPS[op], parent_evm.stack)
@@ -663,7 +692,14 @@ class TraceBuilder:
         stage(TX_START_SIGNATURE)
         stage(TX_START_VALIDITY)
         stage(TX_START_INTRINSIC, max(1, -(-len(tx.data) // SINGLE_STEP_KECCAK_MAX_BYTES)))
+        state = self.state
+        assert state is not None
+        bought = 0
+        while bought < len(self.journal) and self.journal[bought][0] is state.accounts:
+            bought += 1
+        self.sync_context(bought)
         stage(TX_START_BUY_GAS)
+        self.sync_context(self.entry_boundary(evm.is_create))
         stage(TX_START_WARM, 1 + sum(1 + len(keys) for _, keys in tx.access_list))
         calldata_view = view_of_bytes(tx.data)
         if evm.is_create:

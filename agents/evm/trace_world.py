@@ -183,19 +183,25 @@ class WorldMirror:
             found = self.slot_owners.get(id(container))
         return None if found is None else found[1]
 
-    def sync(self, state: State) -> bool:
-        """Bring every root up to date with ``state``; False if nothing changed."""
+    def sync(self, state: State, upto: int | None = None) -> bool:
+        """Bring every root up to date with ``state``; False if nothing changed.
+
+        ``upto`` limits the sync to the first ``upto`` journal entries: the state as it
+        was when the journal had that length, provided the entries after ``upto`` touch
+        other keys than the ones synced now (true for the frame-entry boundaries the
+        trace uses: warm-set entries before, account entries after).
+        """
         journal = state.journal
         seen = self.seen
-        n_journal, n_seen = len(journal), len(seen)
-        if n_journal == n_seen and (n_journal == 0 or journal[-1] is seen[-1]):
+        n_journal, n_seen = (len(journal) if upto is None else upto), len(seen)
+        if n_journal == n_seen and (n_journal == 0 or journal[n_journal - 1] is seen[-1]):
             return False
         common = min(n_journal, n_seen)
         while common > 0 and journal[common - 1] is not seen[common - 1]:
             common -= 1
-        changed = seen[common:] + journal[common:]
+        changed = seen[common:] + journal[common:n_journal]
         del seen[common:]
-        seen.extend(journal[common:])
+        seen.extend(journal[common:n_journal])
         self.apply_changes(state, changed)
         return True
 
