@@ -94,6 +94,7 @@ from agents.evm.vm import Frame as EvmFrame
 
 # ------------------------------------------------------------------ step kinds
 
+U256 = 1 << 256
 KIND_MASK = 0x1FF
 PC_SHIFT = 9
 PC_MASK = (1 << 32) - 1
@@ -794,7 +795,7 @@ class TraceBuilder:
         remaining = length
         first = True
         for word, _start, count in copy_plan(dest, length):
-            copy_record = PendingCopy(kind, source, source_pos, dest, remaining).hash()
+            copy_record = PendingCopy(kind, source, source_pos % U256, dest, remaining).hash()
             self.emit(
                 op if first else KIND_COPY_WORD, pc, frame_hash(track, evm.pc, gas, copy_record)
             )
