@@ -47,7 +47,7 @@ devnet: setup build
 
 test: setup build
 	forge test
-	@# The EVM recurses per call frame (1024 deep); give the pytest workers a large C stack.
+	@# The EVM recurses per call frame (1024 deep): give the pytest workers a large C stack.
 	ulimit -s unlimited 2>/dev/null || ulimit -s 1048576 2>/dev/null || true; \
 	$(BIN)/python -m pytest -n 2 --dist loadgroup $(PYTEST_ARGS)
 
