@@ -40,48 +40,6 @@ contract DisputeGameTest is DisputeGameBase {
     bytes32 internal constant CLAIM = keccak256("claim-1");
     uint256 internal constant TXS = 6;
 
-    event GameCreated(
-        uint256 indexed gameId,
-        bytes32 indexed claimId,
-        address indexed challenger,
-        address defender,
-        uint256 disputedTx,
-        bytes32 disputedRoot,
-        uint256 bond
-    );
-    event Bisected(uint256 indexed gameId, address indexed player, Level level, bool agreed, uint256 lo, uint256 hi);
-    event MidpointClaimed(
-        uint256 indexed gameId, address indexed player, Level level, uint256 position, bytes32 stateHash
-    );
-    event TransactionIsolated(
-        uint256 indexed gameId,
-        uint256 txIndex,
-        bytes32 preTxRoot,
-        bytes32 postTxRoot,
-        bytes32 startState,
-        bytes32 endState
-    );
-    event StepProven(
-        uint256 indexed gameId,
-        address indexed prover,
-        uint256 stepIndex,
-        bytes32 preState,
-        bytes32 postState,
-        bytes32 claimedPostState
-    );
-    event GameResolved(uint256 indexed gameId, bytes32 indexed claimId, GameStatus status, Resolution resolution);
-    event BondPaid(uint256 indexed gameId, address indexed recipient, uint256 amount);
-    event ClaimDefeated(bytes32 indexed claimId, uint256 indexed gameId);
-    event DefenderSlashed(
-        uint256 indexed gameId,
-        address indexed defender,
-        address indexed recipient,
-        address token,
-        uint256 requested,
-        uint256 slashed
-    );
-    event CreditClaimed(address indexed account, uint256 amount);
-
     AlphabetTrace.Trace internal honestTrace;
     AlphabetTrace.Trace internal lyingTrace;
 
@@ -157,9 +115,9 @@ contract DisputeGameTest is DisputeGameBase {
         bytes32 mid = honestTrace.txRoot(TXS / 2);
         bytes32[] memory proof = lyingTrace.rootProof(TXS);
         vm.expectEmit();
-        emit GameCreated(1, CLAIM, challenger, defender, TXS, root, BOND);
+        emit DisputeGame.GameCreated(1, CLAIM, challenger, defender, TXS, root, BOND);
         vm.expectEmit();
-        emit MidpointClaimed(1, challenger, Level.Transactions, TXS / 2, mid);
+        emit DisputeGame.MidpointClaimed(1, challenger, Level.Transactions, TXS / 2, mid);
         vm.prank(challenger);
         uint256 gameId = game.createGame{value: BOND}(CLAIM, TXS, root, proof, mid);
 
@@ -198,7 +156,7 @@ contract DisputeGameTest is DisputeGameBase {
         bytes32 mid = honestTrace.stepState(1, 8);
         bytes32[] memory proof = lyingTrace.rootProof(1);
         vm.expectEmit();
-        emit TransactionIsolated(
+        emit DisputeGame.TransactionIsolated(
             1, 1, honestTrace.txRoot(0), lyingTrace.txRoot(1), honestTrace.txRoot(0), lyingTrace.txRoot(1)
         );
         vm.prank(challenger);
@@ -315,9 +273,9 @@ contract DisputeGameTest is DisputeGameBase {
         (bool agree, bytes32 next, bytes32[] memory proof) = _moveFor(gameId, lyingTrace, true);
         vm.assertFalse(agree);
         vm.expectEmit();
-        emit Bisected(gameId, defender, Level.Transactions, false, 0, 3);
+        emit DisputeGame.Bisected(gameId, defender, Level.Transactions, false, 0, 3);
         vm.expectEmit();
-        emit MidpointClaimed(gameId, defender, Level.Transactions, 1, next);
+        emit DisputeGame.MidpointClaimed(gameId, defender, Level.Transactions, 1, next);
         vm.prank(defender);
         game.move(gameId, agree, next, proof);
         Game memory g = game.getGame(gameId);
@@ -348,7 +306,7 @@ contract DisputeGameTest is DisputeGameBase {
         (bool agree, bytes32 next, bytes32[] memory proof) = _moveFor(gameId, lyingTrace, true);
         vm.assertTrue(agree);
         vm.expectEmit();
-        emit TransactionIsolated(
+        emit DisputeGame.TransactionIsolated(
             gameId, 3, honestTrace.txRoot(2), honestTrace.txRoot(3), honestTrace.txRoot(2), honestTrace.txRoot(3)
         );
         vm.prank(defender);
@@ -510,13 +468,13 @@ contract DisputeGameTest is DisputeGameBase {
         uint256 challengerBefore = challenger.balance;
         bytes memory proof = honestTrace.stepProof(g.txIndex, g.lo);
         vm.expectEmit();
-        emit GameResolved(gameId, CLAIM, GameStatus.ChallengerWon, Resolution.StepProof);
+        emit DisputeGame.GameResolved(gameId, CLAIM, GameStatus.ChallengerWon, Resolution.StepProof);
         vm.expectEmit();
-        emit BondPaid(gameId, challenger, BOND);
+        emit DisputeGame.BondPaid(gameId, challenger, BOND);
         vm.expectEmit();
-        emit ClaimDefeated(CLAIM, gameId);
+        emit DisputeGame.ClaimDefeated(CLAIM, gameId);
         vm.expectEmit();
-        emit DefenderSlashed(gameId, defender, challenger, address(0), SLASH, SLASH);
+        emit DisputeGame.DefenderSlashed(gameId, defender, challenger, address(0), SLASH, SLASH);
         vm.prank(challenger2); // anyone may submit the step
         game.step(gameId, proof);
         Game memory done = game.getGame(gameId);
@@ -531,7 +489,7 @@ contract DisputeGameTest is DisputeGameBase {
         _assertBalanced();
 
         vm.expectEmit();
-        emit CreditClaimed(challenger, BOND);
+        emit DisputeGame.CreditClaimed(challenger, BOND);
         vm.prank(challenger);
         game.claimCredit();
         vm.assertEq(challenger.balance, challengerBefore + SLASH + BOND);
@@ -549,7 +507,7 @@ contract DisputeGameTest is DisputeGameBase {
         (uint256 gameId, Game memory g) = _toStep();
         bytes memory proof = honestTrace.stepProof(g.txIndex, g.lo);
         vm.expectEmit();
-        emit StepProven(gameId, challenger, g.lo, g.loHash, honestTrace.stepState(g.txIndex, g.lo + 1), g.hiHash);
+        emit DisputeGame.StepProven(gameId, challenger, g.lo, g.loHash, honestTrace.stepState(g.txIndex, g.lo + 1), g.hiHash);
         vm.prank(challenger);
         game.step(gameId, proof);
         vm.assertEq(game.getGame(gameId).moves, g.moves + 1);
@@ -565,7 +523,7 @@ contract DisputeGameTest is DisputeGameBase {
         vm.assertEq(next, bytes32(0));
         uint256 mid = g.lo + 1;
         vm.expectEmit();
-        emit Bisected(gameId, mover, Level.Steps, agree, agree ? mid : g.lo, agree ? g.hi : mid);
+        emit DisputeGame.Bisected(gameId, mover, Level.Steps, agree, agree ? mid : g.lo, agree ? g.hi : mid);
         vm.prank(mover);
         game.move(gameId, agree, next, proof);
     }
@@ -611,7 +569,7 @@ contract DisputeGameTest is DisputeGameBase {
         uint256 gameId = _open(CLAIM, challenger, lyingTrace, honestTrace, TXS);
         vm.warp(block.timestamp + DEFENDER_CLOCK + 1);
         vm.expectEmit();
-        emit GameResolved(gameId, CLAIM, GameStatus.ChallengerWon, Resolution.Timeout);
+        emit DisputeGame.GameResolved(gameId, CLAIM, GameStatus.ChallengerWon, Resolution.Timeout);
         game.resolveTimeout(gameId);
         Game memory g = game.getGame(gameId);
         vm.assertEq(uint256(g.resolution), uint256(Resolution.Timeout));
@@ -679,7 +637,7 @@ contract DisputeGameTest is DisputeGameBase {
         (uint256 gameId, Game memory g) = _toStep();
         bytes memory proof = honestTrace.stepProof(g.txIndex, g.lo);
         vm.expectEmit();
-        emit DefenderSlashed(gameId, defender, challenger, address(0), SLASH, 0);
+        emit DisputeGame.DefenderSlashed(gameId, defender, challenger, address(0), SLASH, 0);
         game.step(gameId, proof);
         vm.assertTrue(game.isDefeated(CLAIM));
         vm.assertEq(registry.stakeOf(defender), STAKE);
@@ -696,7 +654,7 @@ contract DisputeGameTest is DisputeGameBase {
         uint256 gameId = _open(CLAIM, challenger, honestTrace, lyingTrace, TXS);
         vm.warp(block.timestamp + DEFENDER_CLOCK + 1);
         vm.expectEmit(true, true, true, false);
-        emit DefenderSlashed(gameId, poor, challenger, address(0), SLASH, 1 ether);
+        emit DisputeGame.DefenderSlashed(gameId, poor, challenger, address(0), SLASH, 1 ether);
         game.resolveTimeout(gameId);
         vm.assertEq(registry.stakeOf(poor), 0);
     }
