@@ -19,15 +19,6 @@ import {AlphabetTrace} from "./dispute/AlphabetTrace.sol";
 contract DisputeGameRegistryTest is TestBase {
     using AlphabetTrace for AlphabetTrace.Trace;
 
-    event DefenderSlashed(
-        uint256 indexed gameId,
-        address indexed defender,
-        address indexed recipient,
-        address token,
-        uint256 requested,
-        uint256 slashed
-    );
-
     uint256 internal constant STAKE = 8 ether;
     uint256 internal constant SLASH = 3 ether;
     uint128 internal constant BOND = 1 ether;
@@ -111,7 +102,7 @@ contract DisputeGameRegistryTest is TestBase {
         }
         Game memory last = game.getGame(gameId);
         vm.expectEmit(true, true, true, false);
-        emit DefenderSlashed(gameId, defender, challenger, address(0), SLASH, 0);
+        emit DisputeGame.DefenderSlashed(gameId, defender, challenger, address(0), SLASH, 0);
         game.step(gameId, truth.stepProof(last.txIndex, last.lo));
     }
 
