@@ -15,10 +15,9 @@ from agents.challenger import store as db
 from agents.challenger.agent import Agent, AgentConfig, build_agent, tick
 from agents.challenger.judge import alphabet_trace_factory
 from agents.dispute.trace import AlphabetTraceProvider
-from agents.l1 import vrf
 from agents.l1.artifacts import load_artifact
 from agents.l1.client import L1Client
-from agents.l1.registries import ETH, RollupStatus, SettlementContracts, deploy_settlement
+from agents.l1.registries import SettlementContracts
 from agents.l1.rollup import (
     BuiltPack,
     GameParams,
@@ -28,7 +27,7 @@ from agents.l1.rollup import (
     build_pack,
     deploy_rollup,
 )
-from agents.l1.rollup_request import parse_request
+from agents.l1.testing import bootstrap_active_rollup
 from agents.rpc.jsonlog import JsonLog
 
 ETHER = 10**18
@@ -54,35 +53,16 @@ class ChainEnv:
 
 def make_chain(l1: L1Client, funded_keys: list[str]) -> ChainEnv:
     owner = Account.from_key(funded_keys[0])
-    settlement = deploy_settlement(l1, owner)
-    registry = settlement.sequencer_registry
     verifiers = [Account.from_key(key) for key in funded_keys[1:5]]
-    for index, verifier in enumerate(verifiers):
-        signing_key = verifier._key_obj.public_key.to_compressed_bytes()
-        registry.register(verifier, f"http://127.0.0.1:{9300 + index}", signing_key)
-        registry.stake(verifier, ETH, 20 * ETHER)
-    secret, public = vrf.keygen(b"challenger test validator")
-    validator = Account.from_key(funded_keys[9])
-    elr = settlement.execution_layer_registry
-    elr.register_validator(owner, validator.address, public)
-    request = parse_request(
-        {
-            "execution_layer_req": {
-                "settlement_layer": "ethereum",
-                "da_layer": "ethereum-blobs",
-                "vm": "evm",
-                "type": "optimistic",
-                "purpose": "general-purpose",
-                "kind": "persistent",
-                "nb_sequencers": {"min": 1, "max": 2},
-                "allowed_tokens": [{"sym": "ETH"}],
-                "min_stake_per_seq": [{"sym": "ETH", "val": "10"}],
-            }
-        }
+    active = bootstrap_active_rollup(
+        l1,
+        owner,
+        verifiers,
+        Account.from_key(funded_keys[9]),
+        endpoint_port_base=9300,
+        vrf_seed=b"challenger test validator",
     )
-    rollup_id, _ = elr.request(owner, request, settlement.tokens)
-    elr.select(validator, secret, rollup_id)
-    assert elr.info(rollup_id).status is RollupStatus.ACTIVE
+    settlement, rollup_id = active.settlement, active.rollup_id
     alphabet = l1.deploy(load_artifact("AlphabetVM"), owner)
     return ChainEnv(
         client=l1,

@@ -18,10 +18,10 @@ from agents.dispute.game import Player, read_config, read_game
 from agents.dispute.responder import Responder, l1_clock, open_game, respond_once
 from agents.dispute.solver import ClaimView, plan_challenge
 from agents.dispute.trace import AlphabetTraceProvider
-from agents.l1 import blobs, vrf
+from agents.l1 import blobs
 from agents.l1.artifacts import load_artifact
 from agents.l1.client import L1Client, TransactionReverted
-from agents.l1.registries import ETH, RollupStatus, SettlementContracts, deploy_settlement
+from agents.l1.registries import ETH, SettlementContracts
 from agents.l1.rollup import (
     BuiltPack,
     DaKind,
@@ -39,7 +39,7 @@ from agents.l1.rollup import (
     deploy_rollup,
     trace_context,
 )
-from agents.l1.rollup_request import parse_request
+from agents.l1.testing import bootstrap_active_rollup
 
 pytestmark = pytest.mark.xdist_group("rollup")
 
@@ -67,35 +67,16 @@ class Env:
 @pytest.fixture(scope="module")
 def env(l1: L1Client, funded_keys: list[str]) -> Env:
     owner = Account.from_key(funded_keys[0])
-    settlement = deploy_settlement(l1, owner)
-    registry = settlement.sequencer_registry
     verifiers = [Account.from_key(key) for key in funded_keys[1:5]]
-    for index, verifier in enumerate(verifiers):
-        signing_key = verifier._key_obj.public_key.to_compressed_bytes()
-        registry.register(verifier, f"http://127.0.0.1:{9100 + index}", signing_key)
-        registry.stake(verifier, ETH, 20 * ETHER)
-    secret, public = vrf.keygen(b"rollup test validator")
-    validator = Account.from_key(funded_keys[9])
-    elr = settlement.execution_layer_registry
-    elr.register_validator(owner, validator.address, public)
-    request = parse_request(
-        {
-            "execution_layer_req": {
-                "settlement_layer": "ethereum",
-                "da_layer": "ethereum-blobs",
-                "vm": "evm",
-                "type": "optimistic",
-                "purpose": "general-purpose",
-                "kind": "persistent",
-                "nb_sequencers": {"min": 1, "max": 2},
-                "allowed_tokens": [{"sym": "ETH"}],
-                "min_stake_per_seq": [{"sym": "ETH", "val": "10"}],
-            }
-        }
+    active = bootstrap_active_rollup(
+        l1,
+        owner,
+        verifiers,
+        Account.from_key(funded_keys[9]),
+        endpoint_port_base=9100,
+        vrf_seed=b"rollup test validator",
     )
-    rollup_id, chain_id = elr.request(owner, request, settlement.tokens)
-    elr.select(validator, secret, rollup_id)
-    assert elr.info(rollup_id).status is RollupStatus.ACTIVE
+    settlement, rollup_id, chain_id = active.settlement, active.rollup_id, active.chain_id
     alphabet = l1.deploy(load_artifact("AlphabetVM"), owner)
     return Env(
         client=l1,
