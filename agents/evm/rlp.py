@@ -28,6 +28,20 @@ def _length_prefix(length: int, offset: int) -> bytes:
     return bytes([offset + 55 + len(length_bytes)]) + length_bytes
 
 
+def list_prefix(payload_length: int) -> bytes:
+    """The RLP header of a list whose items encode to ``payload_length`` bytes."""
+    return _length_prefix(payload_length, 0xC0)
+
+
+def list_payload(encoded_list: bytes) -> bytes:
+    """The items' bytes of an already validated RLP list encoding (header stripped)."""
+    prefix = encoded_list[0]
+    if prefix < 0xC0:
+        raise RLPDecodingError("not an RLP list")
+    start = 1 if prefix < 0xF8 else 1 + prefix - 0xF7
+    return encoded_list[start:]
+
+
 def encode(item: object) -> bytes:
     """RLP-encode bytes / bytearray / int / nested lists and tuples of those."""
     if isinstance(item, (bytes, bytearray)):

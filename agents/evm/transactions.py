@@ -13,7 +13,8 @@ Validation against the state and block (nonce, balance, fee caps, ...) is done i
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 
 from coincurve import PrivateKey, PublicKey
 from sha3 import keccak_256
@@ -61,6 +62,10 @@ class Transaction:
     v: int = 0  # legacy v, or y parity for typed transactions
     r: int = 0
     s: int = 0
+    # The RLP items of the unsigned fields exactly as they arrived (set by
+    # decode_transaction, never by __init__ or dataclasses.replace): the signing hash is
+    # then hashed from these bytes instead of re-encoding every field.
+    unsigned_rlp: bytes | None = field(default=None, init=False, repr=False, compare=False)
 
     @property
     def is_create(self) -> bool:
@@ -125,14 +130,33 @@ def _fields(item: rlp.RLPItem, count: int, kind: str) -> list[rlp.RLPItem]:
     return item
 
 
+def _encoded_length(item: rlp.RLPItem) -> int:
+    """Length of the RLP encoding of a byte string of at most 55 bytes (v, r, s)."""
+    assert isinstance(item, bytes) and len(item) < 56
+    return 1 if len(item) == 1 and item[0] < 0x80 else 1 + len(item)
+
+
+def _keep_unsigned_rlp(tx: Transaction, encoded_list: bytes, f: list[rlp.RLPItem]) -> Transaction:
+    """Remember the RLP items of ``tx``'s unsigned fields (all but the last three)."""
+    payload = rlp.list_payload(encoded_list)
+    tail = _encoded_length(f[-3]) + _encoded_length(f[-2]) + _encoded_length(f[-1])
+    object.__setattr__(tx, "unsigned_rlp", payload[: len(payload) - tail])
+    return tx
+
+
 def decode_transaction(raw: bytes) -> Transaction:
     """Parse a transaction in its network (signed) encoding."""
+    tx, fields_ = _decode(raw)
+    return _keep_unsigned_rlp(tx, raw if tx.tx_type == 0 else raw[1:], fields_)
+
+
+def _decode(raw: bytes) -> tuple[Transaction, list[rlp.RLPItem]]:
     if not raw:
         raise TransactionDecodingError("empty transaction")
     try:
         if raw[0] >= 0xC0:
             f = _fields(rlp.decode(raw), 9, "legacy")
-            return Transaction(
+            tx = Transaction(
                 tx_type=0,
                 nonce=_int(f[0], "nonce"),
                 gas_price=_int(f[1], "gasPrice"),
@@ -144,13 +168,14 @@ def decode_transaction(raw: bytes) -> Transaction:
                 r=_int(f[7], "r"),
                 s=_int(f[8], "s"),
             )
+            return tx, f
         tx_type = raw[0]
         body = rlp.decode(raw[1:])
     except rlp.RLPDecodingError as exc:
         raise TransactionDecodingError(str(exc)) from exc
     if tx_type == 1:
         f = _fields(body, 11, "EIP-2930")
-        return Transaction(
+        tx = Transaction(
             tx_type=1,
             chain_id=_int(f[0], "chainId"),
             nonce=_int(f[1], "nonce"),
@@ -164,9 +189,10 @@ def decode_transaction(raw: bytes) -> Transaction:
             r=_int(f[9], "r"),
             s=_int(f[10], "s"),
         )
+        return tx, f
     if tx_type == 2:
         f = _fields(body, 12, "EIP-1559")
-        return Transaction(
+        tx = Transaction(
             tx_type=2,
             chain_id=_int(f[0], "chainId"),
             nonce=_int(f[1], "nonce"),
@@ -181,6 +207,7 @@ def decode_transaction(raw: bytes) -> Transaction:
             r=_int(f[10], "r"),
             s=_int(f[11], "s"),
         )
+        return tx, f
     if tx_type == 3:
         f = _fields(body, 14, "EIP-4844")
         to = _to(f[5])
@@ -195,7 +222,7 @@ def decode_transaction(raw: bytes) -> Transaction:
             if len(raw_hash) != 32:
                 raise TransactionDecodingError("blob versioned hash must be 32 bytes")
             blob_hashes.append(raw_hash)
-        return Transaction(
+        tx = Transaction(
             tx_type=3,
             chain_id=_int(f[0], "chainId"),
             nonce=_int(f[1], "nonce"),
@@ -212,6 +239,7 @@ def decode_transaction(raw: bytes) -> Transaction:
             r=_int(f[12], "r"),
             s=_int(f[13], "s"),
         )
+        return tx, f
     raise TypeNotSupportedError(f"transaction type {tx_type:#x} not supported")
 
 
@@ -256,13 +284,19 @@ def transaction_hash(tx: Transaction) -> bytes:
 
 
 def signing_hash(tx: Transaction, chain_id: int | None = None) -> bytes:
-    """The hash the sender signs (EIP-155 replay protection when ``chain_id`` given)."""
-    fields = _unsigned_fields(tx)
+    """The hash the sender signs (EIP-155 replay protection when ``chain_id`` given).
+
+    A decoded transaction hashes the unsigned fields' RLP items as received (the decoder
+    is strict, so they are the canonical encoding); otherwise the fields are encoded.
+    """
+    payload = tx.unsigned_rlp
+    if payload is None:
+        payload = b"".join(rlp.encode(item) for item in _unsigned_fields(tx))
     if tx.tx_type == 0:
         if chain_id is not None:
-            fields = fields + [chain_id, 0, 0]
-        return keccak_256(rlp.encode(fields)).digest()
-    return keccak_256(bytes([tx.tx_type]) + rlp.encode(fields)).digest()
+            payload += rlp.encode(chain_id) + b"\x80\x80"
+        return keccak_256(rlp.list_prefix(len(payload)) + payload).digest()
+    return keccak_256(bytes([tx.tx_type]) + rlp.list_prefix(len(payload)) + payload).digest()
 
 
 def sign_transaction(tx: Transaction, private_key: bytes, chain_id: int | None = 1) -> Transaction:
@@ -305,12 +339,59 @@ def recover_sender(tx: Transaction, chain_id: int) -> bytes:
             raise InvalidSignatureError(f"invalid y parity {tx.v}")
         parity = tx.v
         msg = signing_hash(tx)
-    signature = r.to_bytes(32, "big") + s.to_bytes(32, "big") + bytes([parity])
+    public = _recover_public_key(r.to_bytes(32, "big") + s.to_bytes(32, "big"), parity, msg)
+    if public is None:
+        raise InvalidSignatureError("public key not recoverable")
+    return keccak_256(public[1:]).digest()[12:]
+
+
+def _recover_with_coincurve_api(compact: bytes, parity: int, msg: bytes) -> bytes | None:
+    """Uncompressed public key (65 bytes) that signed ``msg``, or ``None``."""
     try:
-        public = PublicKey.from_signature_and_message(signature, msg, hasher=None)
-    except Exception as exc:  # coincurve raises ValueError / generic Exception
-        raise InvalidSignatureError("public key not recoverable") from exc
-    return keccak_256(public.format(compressed=False)[1:]).digest()[12:]
+        public = PublicKey.from_signature_and_message(compact + bytes([parity]), msg, hasher=None)
+    except Exception:  # coincurve raises ValueError / generic Exception
+        return None
+    return public.format(compressed=False)
+
+
+def _libsecp256k1_recoverer() -> Callable[[bytes, int, bytes], bytes | None]:
+    """Recovery through coincurve's cffi binding of libsecp256k1 directly.
+
+    The same three C calls that :meth:`coincurve.PublicKey.from_signature_and_message`
+    and ``format`` make (parse, recover, serialize), without the wrapper objects: about
+    a quarter less time per recovery. Falls back to the public API if the binding's
+    layout is not the expected one.
+    """
+    try:
+        from coincurve._libsecp256k1 import ffi, lib
+        from coincurve.context import GLOBAL_CONTEXT
+
+        context = GLOBAL_CONTEXT.ctx
+        parse = lib.secp256k1_ecdsa_recoverable_signature_parse_compact
+        recover = lib.secp256k1_ecdsa_recover
+        serialize = lib.secp256k1_ec_pubkey_serialize
+        uncompressed = lib.SECP256K1_EC_UNCOMPRESSED
+    except (ImportError, AttributeError):  # pragma: no cover - other coincurve builds
+        return _recover_with_coincurve_api
+    new, buffer = ffi.new, ffi.buffer
+
+    def recover_public_key(compact: bytes, parity: int, msg: bytes) -> bytes | None:
+        # Fresh C buffers per call: the function may run on several threads at once.
+        signature = new("secp256k1_ecdsa_recoverable_signature *")
+        if not parse(context, signature, compact, parity):
+            return None
+        public = new("secp256k1_pubkey *")
+        if not recover(context, public, signature, msg):
+            return None
+        out = new("unsigned char[65]")
+        out_length = new("size_t *", 65)
+        serialize(context, out, out_length, public, uncompressed)
+        return buffer(out, 65)[:]
+
+    return recover_public_key
+
+
+_recover_public_key = _libsecp256k1_recoverer()
 
 
 def address_of_key(private_key: bytes) -> bytes:
