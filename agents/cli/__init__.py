@@ -27,12 +27,14 @@ def _register_subcommands() -> None:
     from agents.cli import devnet as devnet_commands
     from agents.cli import dispute as dispute_commands
     from agents.cli import evm as evm_commands
+    from agents.cli import node as node_commands
     from agents.cli import roles
 
     cli.add_command(evm_commands.evm)
     cli.add_command(devnet_commands.devnet)
     cli.add_command(roles.aggregator)
     cli.add_command(roles.producer)
+    roles.producer.add_command(node_commands.run)
     cli.add_command(dispute_commands.challenger)
     cli.add_command(dispute_commands.dispute)
 

@@ -66,6 +66,7 @@ from agents.rpc.jsonlog import JsonLog
 from agents.rpc.metrics import Metrics
 from agents.rpc.server import (
     INVALID_PARAMS,
+    GetRoute,
     JsonRpcDispatcher,
     JsonRpcServer,
     RpcError,
@@ -626,8 +627,14 @@ def start_intake(
     drop_batches: Iterable[int] = (),
     silence_timeout_ms: int = 2000,
     log_enabled: bool = True,
+    metrics: Metrics | None = None,
+    get_routes: dict[str, GetRoute] | None = None,
 ) -> IntakeService:
-    """Open the store, serve JSON-RPC, start gap recovery."""
+    """Open the store, serve JSON-RPC, start gap recovery.
+
+    ``metrics`` and ``get_routes`` (extra or replacing GET routes) let a process that
+    embeds the intake (the producer node) share its registry and serve its own routes.
+    """
     intake = ProducerIntake(
         db_path,
         producer_id,
@@ -635,7 +642,8 @@ def start_intake(
         silence_timeout_ms,
         known_aggregators=dict(aggregator_urls or {}),
     )
-    metrics = Metrics(prefix="altrollup_producer_intake_")
+    if metrics is None:
+        metrics = Metrics(prefix="altrollup_producer_intake_")
     log = JsonLog(component=f"producer:{producer_id}", enabled=log_enabled)
     service = IntakeService(
         intake, policy, state, log, metrics, dict(aggregator_urls or {}), set(drop_batches)
@@ -645,7 +653,8 @@ def start_intake(
         host,
         port,
         get_routes={
-            "/metrics": lambda: (200, "text/plain; version=0.0.4", metrics.render().encode())
+            "/metrics": lambda: (200, "text/plain; version=0.0.4", metrics.render().encode()),
+            **(get_routes or {}),
         },
     )
     service.server.start()

@@ -1,0 +1,140 @@
+"""``altrollup producer run``: the block producer node (intake, blocks, Ethereum JSON-RPC).
+
+Prints one JSON line ``{"listening": URL, "chainId": N, "head": N}`` on stdout when it
+serves, logs one JSON object per action on stderr, stops on SIGTERM / Ctrl-C. A second
+start on the same ``--state-dir`` resumes the chain (after a crash too).
+"""
+
+from __future__ import annotations
+
+import json
+import signal
+import threading
+from pathlib import Path
+
+import click
+
+from agents.cli import AltrollupError
+
+
+def _parse_aggregators(values: tuple[str, ...]) -> dict[str, str]:
+    out = {}
+    for value in values:
+        name, sep, url = value.partition("=")
+        if not sep or not name or not url.startswith("http://"):
+            raise AltrollupError(f"--aggregator expects ID=http://HOST:PORT, got {value!r}")
+        out[name] = url
+    return out
+
+
+def _parse_address(value: str) -> bytes:
+    try:
+        data = bytes.fromhex(value.removeprefix("0x"))
+    except ValueError:
+        data = b""
+    if not value.startswith("0x") or len(data) != 20:
+        raise AltrollupError(f"--coinbase expects a 0x-prefixed 20-byte address, got {value!r}")
+    return data
+
+
+@click.command("run")
+@click.option(
+    "--state-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    required=True,
+    help="Directory of the intake, chain and state databases (created if missing).",
+)
+@click.option(
+    "--chain-id",
+    type=click.IntRange(1, 2**64 - 1),
+    required=True,
+    help="The rollup's chain id (EIP-155).",
+)
+@click.option(
+    "--genesis",
+    "genesis_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Genesis JSON (docs/node.md); default: the test mnemonic's 10 accounts funded.",
+)
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option(
+    "--port",
+    type=click.IntRange(0, 65535),
+    default=8547,
+    show_default=True,
+    help="JSON-RPC port (intake + Ethereum API); 0 picks a free one.",
+)
+@click.option("--id", "producer_id", default="producer", show_default=True)
+@click.option(
+    "--block-time",
+    "block_time_ms",
+    type=click.IntRange(1, 60_000),
+    default=250,
+    show_default=True,
+    help="Milliseconds between block attempts.",
+)
+@click.option("--max-block-txs", type=click.IntRange(1, 100_000), default=2000, show_default=True)
+@click.option("--empty-blocks", is_flag=True, help="Seal blocks without transactions too.")
+@click.option(
+    "--coinbase",
+    default="0x" + "00" * 20,
+    show_default=True,
+    help="Address receiving the priority fees.",
+)
+@click.option(
+    "--aggregator",
+    "aggregators",
+    multiple=True,
+    metavar="ID=URL",
+    help="A known aggregator (holds the ordering cut; gaps are fetched from URL).",
+)
+@click.option("--silence-timeout-ms", type=click.IntRange(1, None), default=2000, show_default=True)
+@click.option(
+    "--defer-timeout-ms",
+    type=click.IntRange(0, None),
+    default=30_000,
+    show_default=True,
+    help="How long a nonce-gapped transaction may wait.",
+)
+@click.option("--allow-unprotected", is_flag=True, help="Accept pre-EIP-155 signatures.")
+@click.option("--min-gas-price", type=click.IntRange(0, None), default=0, show_default=True)
+@click.option("--quiet", is_flag=True, help="No JSON log lines on stderr.")
+def run(
+    state_dir: Path, chain_id: int, genesis_file: Path | None, host: str, port: int,
+    producer_id: str, block_time_ms: int, max_block_txs: int, empty_blocks: bool,
+    coinbase: str, aggregators: tuple[str, ...], silence_timeout_ms: int,
+    defer_timeout_ms: int, allow_unprotected: bool, min_gas_price: int, quiet: bool,
+) -> None:  # fmt: skip
+    """Run a block producer: intake, execution, blocks and the Ethereum JSON-RPC."""
+    from agents.producer.chain import ChainMismatch
+    from agents.producer.genesis import GenesisError, dev_genesis, load_genesis, parse_genesis
+    from agents.producer.node import NodeConfig, ProducerNode, RecoveryError
+
+    try:
+        genesis = load_genesis(genesis_file) if genesis_file else parse_genesis(dev_genesis())
+        config = NodeConfig(
+            state_dir=state_dir, chain_id=chain_id, genesis=genesis, producer_id=producer_id,
+            coinbase=_parse_address(coinbase), host=host, port=port,
+            block_time_ms=block_time_ms, max_block_txs=max_block_txs,
+            empty_blocks=empty_blocks, defer_timeout_ms=defer_timeout_ms,
+            aggregators=_parse_aggregators(aggregators),
+            silence_timeout_ms=silence_timeout_ms, allow_unprotected=allow_unprotected,
+            min_gas_price=min_gas_price, log_enabled=not quiet,
+        )  # fmt: skip
+        genesis.chain_config(chain_id)
+        node = ProducerNode(config)
+    except (GenesisError, ChainMismatch, RecoveryError) as exc:
+        raise AltrollupError(str(exc)) from None
+    except OSError as exc:
+        raise AltrollupError(f"cannot open state directory {state_dir}: {exc}") from None
+    try:
+        url = node.start()
+    except OSError as exc:
+        node.stop()
+        raise AltrollupError(f"cannot listen on {host}:{port}: {exc.strerror}") from None
+    click.echo(json.dumps({"listening": url, "chainId": chain_id, "head": node.head.number}))
+    done = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: done.set())
+    signal.signal(signal.SIGINT, lambda *_: done.set())
+    done.wait()
+    node.stop()
