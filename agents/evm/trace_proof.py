@@ -419,6 +419,8 @@ class EvmTraceProvider:
         trace = self.traces[tx_index - 1]
         if step >= 1 << self.step_depth:
             raise IndexError("the last state of a trace has no step after it")
-        if step >= trace.step_count:
-            return trace.end_state  # DONE steps to itself: the state is the whole proof
-        return prove_step(trace, step).encode()
+        from agents.evm.proof_abi import encode_done_proof, encode_step_proof
+
+        if step >= trace.step_count:  # DONE steps to itself: its record is the proof
+            return encode_done_proof(trace.trace_context, trace.tx_index, trace.post_root)
+        return encode_step_proof(prove_step(trace, step))

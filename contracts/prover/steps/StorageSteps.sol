@@ -1,0 +1,188 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.24;
+
+import {IStepClass} from "./IStepClass.sol";
+import {
+    StepProof,
+    StepLib,
+    SmtOpening,
+    BadChunkOpening,
+    BadSmtOpening,
+    ExceptionalHaltNotSupported,
+    InconsistentState,
+    RecordMismatch,
+    WrongStepClass
+} from "./StepProof.sol";
+import {MachineHash} from "../lib/MachineHash.sol";
+import {SparseMerkle} from "../lib/SparseMerkle.sol";
+import {StackHash} from "../lib/StackHash.sol";
+
+/// @title StorageSteps
+/// @notice SLOAD and SSTORE (`docs/commitment.md` sections 5 and 8): EIP-2929 warm/cold
+///         access through the warm-slot set (whose values are the slots' original values),
+///         EIP-2200/3529 SSTORE gas and refunds, the storage update and the account-record
+///         update in the world tree.
+/// @dev Proof fields used: `frameContext` (the storage owner `self`, `isStatic`),
+///      `txContext` (`warmSlots`, `refund`), `account` (the owner's 6-word record, empty
+///      if the account is absent), and `smt` = [account opening against `worldRoot`,
+///      slot opening against the record's `storageRoot`, warm-slot opening against
+///      `warmSlots`].
+contract StorageSteps is IStepClass {
+    uint256 internal constant WARM_ACCESS = 100;
+    uint256 internal constant COLD_SLOAD = 2100;
+    uint256 internal constant SSTORE_SET = 20000;
+    uint256 internal constant SSTORE_RESET = 5000;
+    uint256 internal constant CLEAR_REFUND = 4800;
+    uint256 internal constant CALL_STIPEND = 2300;
+
+    /// @dev The openings of one storage access, after verification.
+    struct Access {
+        MachineHash.FrameContext context;
+        MachineHash.TxContext txContext;
+        MachineHash.AccountRecord record;
+        bytes32 accountLeaf;
+        bytes32 slotPath;
+        bytes32 warmPath;
+        bool slotPresent;
+        uint256 current;
+        bool warm;
+        uint256 original;
+    }
+
+    /// @inheritdoc IStepClass
+    function run(bytes calldata proof, bytes32 preState) external pure returns (bytes32) {
+        StepProof calldata p = StepLib.decode(proof);
+        (MachineHash.MachineState memory m, MachineHash.Frame memory f) = StepLib.open(p, preState);
+        (uint256 op,) = StepLib.opcode(p, f);
+        // INVARIANT: this contract executes SLOAD and SSTORE only.
+        if (op != 0x54 && op != 0x55) revert WrongStepClass(op);
+        // INVARIANT: only the instruction's own chunk is opened.
+        if (p.chunks.length != 1) revert BadChunkOpening(0, p.chunks.length);
+        if (op == 0x54) _sload(p, m, f);
+        else _sstore(p, m, f);
+        return StepLib.commit(m, f);
+    }
+
+    /// @dev Verify the three SMT openings and read the slot's current and original values.
+    function _open(StepProof calldata p, MachineHash.MachineState memory m, MachineHash.Frame memory f, uint256 slot)
+        private
+        pure
+        returns (Access memory a)
+    {
+        a.context = StepLib.frameContext(p, f);
+        a.txContext = StepLib.txContext(p, m);
+        // INVARIANT: three openings: account, slot, warm slot.
+        if (p.smt.length != 3) revert BadSmtOpening(p.smt.length);
+        address owner = a.context.self;
+        SmtOpening calldata acc = p.smt[0];
+        if (p.account.length == 6) {
+            a.record = abi.decode(abi.encodePacked(p.account), (MachineHash.AccountRecord));
+            a.accountLeaf = MachineHash.hash(a.record);
+            // INVARIANT: the record is the owner's committed account value.
+            if (!acc.present || acc.value != a.accountLeaf) revert RecordMismatch(StepLib.REC_ACCOUNT);
+        } else if (p.account.length != 0 || acc.present) {
+            revert RecordMismatch(StepLib.REC_ACCOUNT);
+        }
+        // INVARIANT: the account opening proves the owner's record (or its absence) in the world.
+        if (!SparseMerkle.verify(m.worldRoot, SparseMerkle.pathOfAddress(owner), acc.present, acc.value, acc.proof)) {
+            revert BadSmtOpening(0);
+        }
+        a.slotPath = SparseMerkle.pathOfWord(bytes32(slot));
+        SmtOpening calldata st = p.smt[1];
+        // INVARIANT: the slot opening proves the current value under the account's storage root.
+        if (!SparseMerkle.verify(a.record.storageRoot, a.slotPath, st.present, st.value, st.proof)) {
+            revert BadSmtOpening(1);
+        }
+        a.slotPresent = st.present;
+        a.current = st.present ? uint256(st.value) : 0;
+        a.warmPath = SparseMerkle.pathOfAddressSlot(owner, bytes32(slot));
+        SmtOpening calldata w = p.smt[2];
+        // INVARIANT: the warm-slot opening proves membership (with the original value) or absence.
+        if (!SparseMerkle.verify(a.txContext.warmSlots, a.warmPath, w.present, w.value, w.proof)) {
+            revert BadSmtOpening(2);
+        }
+        a.warm = w.present;
+        // A cold slot was never written in this transaction: its current value is original.
+        a.original = w.present ? uint256(w.value) : a.current;
+    }
+
+    /// @dev Warm a cold slot: insert `(owner ‖ slot) → original` into `warmSlots`.
+    function _warm(StepProof calldata p, Access memory a) private pure {
+        a.txContext.warmSlots =
+            SparseMerkle.rootAfterInsert(a.txContext.warmSlots, a.warmPath, bytes32(a.current), p.smt[2].proof);
+    }
+
+    function _sload(StepProof calldata p, MachineHash.MachineState memory m, MachineHash.Frame memory f) private pure {
+        bytes32 below = StepLib.openStack(p, f, 1, 0x54);
+        Access memory a = _open(p, m, f, p.stack[0]);
+        StepLib.charge(f, a.warm ? WARM_ACCESS : COLD_SLOAD, 0x54);
+        if (!a.warm) {
+            _warm(p, a);
+            m.txContextHash = MachineHash.hash(a.txContext);
+        }
+        f.stackHash = StackHash.push(below, a.current);
+        f.pc += 1;
+    }
+
+    function _sstore(StepProof calldata p, MachineHash.MachineState memory m, MachineHash.Frame memory f) private pure {
+        bytes32 below = StepLib.openStack(p, f, 2, 0x55);
+        // INVARIANT: EIP-2200 sentry: SSTORE needs more than the call stipend left.
+        if (f.gas <= CALL_STIPEND) revert ExceptionalHaltNotSupported(0x55);
+        Access memory a = _open(p, m, f, p.stack[0]);
+        uint256 value = p.stack[1];
+        (uint256 cost, int256 refundDelta) = _sstoreGas(a.warm, a.original, a.current, value);
+        StepLib.charge(f, cost, 0x55);
+        // INVARIANT: a write in a static frame is an exceptional halt (not covered).
+        if (a.context.isStatic) revert ExceptionalHaltNotSupported(0x55);
+        // INVARIANT: the executing account exists (it holds the running code or called it).
+        if (a.accountLeaf == 0) revert InconsistentState();
+        if (!a.warm) _warm(p, a);
+        int256 refund = int256(a.txContext.refund) + refundDelta;
+        // INVARIANT: the transaction's refund counter never goes negative in a valid trace.
+        if (refund < 0) revert InconsistentState();
+        a.txContext.refund = uint256(refund);
+        if (value != a.current) m.worldRoot = _write(p, m.worldRoot, a, value);
+        m.txContextHash = MachineHash.hash(a.txContext);
+        f.stackHash = below;
+        f.stackSize -= 2;
+        f.pc += 1;
+    }
+
+    /// @dev The world root after writing `value` into the opened slot: the storage update
+    ///      (a write of 0 deletes the slot), then the owner's account-record update.
+    function _write(StepProof calldata p, bytes32 worldRoot, Access memory a, uint256 value)
+        private
+        pure
+        returns (bytes32)
+    {
+        bytes32 oldLeaf = a.accountLeaf;
+        a.record.storageRoot = SparseMerkle.rootAfterUpdate(
+            a.record.storageRoot, a.slotPath, a.slotPresent, bytes32(a.current), value != 0, bytes32(value), p.smt[1].proof
+        );
+        bytes32 ownerPath = SparseMerkle.pathOfAddress(a.context.self);
+        return SparseMerkle.rootAfterSet(worldRoot, ownerPath, oldLeaf, MachineHash.hash(a.record), p.smt[0].proof);
+    }
+
+    /// @dev Cancun SSTORE gas and refund change (EIP-2929, EIP-2200, EIP-3529).
+    function _sstoreGas(bool warm, uint256 original, uint256 current, uint256 value)
+        private
+        pure
+        returns (uint256 cost, int256 refund)
+    {
+        cost = warm ? 0 : COLD_SLOAD;
+        if (original == current && current != value) {
+            cost += original == 0 ? SSTORE_SET : SSTORE_RESET - COLD_SLOAD;
+        } else {
+            cost += WARM_ACCESS;
+        }
+        if (current != value) {
+            if (original != 0 && current != 0 && value == 0) refund += int256(CLEAR_REFUND);
+            if (original != 0 && current == 0) refund -= int256(CLEAR_REFUND);
+            if (original == value) {
+                refund += original == 0
+                    ? int256(SSTORE_SET - WARM_ACCESS)
+                    : int256(SSTORE_RESET - COLD_SLOAD - WARM_ACCESS);
+            }
+        }
+    }
+}
