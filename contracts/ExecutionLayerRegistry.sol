@@ -146,6 +146,7 @@ contract ExecutionLayerRegistry {
         uint16 minSequencers;
         uint16 maxSequencers;
         uint64 requestBlock;
+        uint64 endedAt;
         address designatedValidator;
         address selectedBy;
         bytes32 seedBlockHash;
@@ -638,6 +639,7 @@ contract ExecutionLayerRegistry {
         if (msg.sender != r.requester && msg.sender != owner) revert NotRequesterOrOwner(msg.sender);
         if (current != Status.Requested && current != Status.Active) revert InvalidStatus(rollupId, current);
         r.status = Status.Ending;
+        r.endedAt = uint64(block.timestamp);
         emit RollupEndInitiated(rollupId, msg.sender);
         emit RollupStatusChanged(rollupId, current, Status.Ending);
     }
@@ -698,6 +700,12 @@ contract ExecutionLayerRegistry {
     /// @notice Lifecycle status (`None` for unknown ids).
     function statusOf(uint256 rollupId) external view returns (Status) {
         return _rollups[rollupId].status;
+    }
+
+    /// @notice L1 timestamp at which `endRollup` moved `rollupId` to Ending (0 if it never
+    ///         did). End-of-life settlement only accepts a final pack posted at or after it.
+    function endedAtOf(uint256 rollupId) external view returns (uint256) {
+        return _rollups[rollupId].endedAt;
     }
 
     /// @notice L2 chain id of `rollupId` (0 for unknown ids).

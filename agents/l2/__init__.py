@@ -1,0 +1,1 @@
+"""The L2 side of the rollup that is fixed at genesis: predeploy contracts and their allocation."""
