@@ -1,0 +1,131 @@
+"""Verifiers on a real anvil with the real Rollup, DisputeGame and registries, following an
+L2 chain made with the producer's ``execute_block`` and served over JSON-RPC: packs are
+posted (calldata and EIP-4844 blobs), affirmed to tier 2 and finalized to tier 3; a
+tampered block is refused; a wrong pack is rejected and nothing is built on it."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from verifier_env import ChainEnv, L2Chain, advance, deploy, make_verifier
+
+from agents.l1.rollup import DaKind, Tier, Vote, build_pack
+from agents.verifier.da import decode_pack_data
+from agents.verifier.follower import RpcBlockSource
+from agents.verifier.service import tick
+from agents.verifier.store import PackStatus
+
+pytestmark = pytest.mark.xdist_group("verifier")
+
+
+def events(lines: list[str], name: str) -> list[dict[str, object]]:
+    return [r for r in (json.loads(line) for line in lines) if r["event"] == name]
+
+
+def test_two_verifiers_post_affirm_tier2_tier3(
+    chain: ChainEnv, l2: L2Chain, tmp_path: Path
+) -> None:
+    deployed = deploy(chain, l2.blocks[0].state_root)
+    rollup = deployed.rollup
+    source = RpcBlockSource.connect(l2.server.url if l2.server else "")
+    poster, poster_log = make_verifier(
+        chain, rollup.address, chain.verifiers[0], tmp_path / "v1", source, max_blocks=3
+    )
+    voter, voter_log = make_verifier(
+        chain, rollup.address, chain.verifiers[1], tmp_path / "v2", source, post=False
+    )
+    for count in (2, 0, 3, 1, 1, 4):
+        l2.add_block(count)
+    tick(poster)  # follows 6 blocks, posts blocks 1..3 then waits (3 left < policy? no: 3)
+    tick(poster)
+    assert rollup.head_height() == 2
+    first, second = rollup.pack_at_height(1), rollup.pack_at_height(2)
+    assert rollup.pack(first).first_block == 1 and rollup.pack(first).last_block == 3
+    assert rollup.pack(second).last_block == 6
+    assert rollup.pack(first).tx_count == 5 and rollup.pack(second).tx_count == 6
+    data = decode_pack_data(rollup.calldata_of(second))
+    assert [b.hash for b in data.blocks] == [b.hash for b in l2.blocks[4:7]]
+    assert rollup.tier_of(first) is Tier.POSTED
+
+    tick(voter)
+    assert rollup.vote_of(first, chain.verifiers[1].address) is Vote.AFFIRMED
+    assert rollup.tier_of(first) is Tier.VERIFICATION_FINAL
+    assert rollup.tier_of(second) is Tier.VERIFICATION_FINAL
+    assert voter.finality.tier2_height() == 6 and voter.finality.tier3_height() == 0
+    tick(poster)
+    assert [r.status for r in poster.store.packs()] == [PackStatus.TIER2, PackStatus.TIER2]
+    assert poster.finality.tier2_height() == 6
+
+    advance(chain.client, 121)
+    tick(voter)  # finalizes both packs
+    assert rollup.finalized_height() == 2
+    assert voter.finality.tier3_height() == 6
+    tick(poster)
+    assert [r.status for r in poster.store.packs()] == [PackStatus.TIER3, PackStatus.TIER3]
+    assert poster.metrics.value("packs_posted_total", da="calldata") == 2
+    assert voter.metrics.value("votes_total", vote="affirm") == 2
+    assert len(events(voter_log.lines, "pack-affirmed")) == 2
+    assert len(events(poster_log.lines, "pack-posted")) == 2
+    assert all(e["data_bytes"] for e in events(poster_log.lines, "pack-posted"))
+
+
+def test_blob_pack_is_posted_and_affirmed(chain: ChainEnv, l2: L2Chain, tmp_path: Path) -> None:
+    deployed = deploy(chain, l2.blocks[0].state_root)
+    rollup = deployed.rollup
+    source = RpcBlockSource.connect(l2.server.url if l2.server else "")
+    poster, poster_log = make_verifier(
+        chain, rollup.address, chain.verifiers[0], tmp_path / "v1", source,
+        da=DaKind.BLOBS, max_blocks=2,
+    )  # fmt: skip
+    voter, _ = make_verifier(
+        chain, rollup.address, chain.verifiers[1], tmp_path / "v2", source, post=False
+    )
+    l2.add_block(3)
+    l2.add_block(2)
+    tick(poster)
+    pack_id = rollup.head()
+    pack = rollup.pack(pack_id)
+    assert pack.da_kind is DaKind.BLOBS and pack.tx_count == 5
+    posted = events(poster_log.lines, "pack-posted")[0]
+    assert posted["da"] == "blobs" and int(str(posted["blob_gas"])) == 131072
+    tick(voter)
+    assert rollup.vote_of(pack_id, chain.verifiers[1].address) is Vote.AFFIRMED
+    assert rollup.tier_of(pack_id) is Tier.VERIFICATION_FINAL
+
+
+def test_tampered_block_is_refused(chain: ChainEnv, l2: L2Chain, tmp_path: Path) -> None:
+    deployed = deploy(chain, l2.blocks[0].state_root)
+    rollup = deployed.rollup
+    source = RpcBlockSource.connect(l2.server.url if l2.server else "")
+    verifier, lines = make_verifier(
+        chain, rollup.address, chain.verifiers[0], tmp_path / "v1", source, max_blocks=2
+    )
+    l2.add_block(1)
+    l2.add_block(2)
+    l2.add_block(1)
+    l2.add_block(1)
+    l2.tamper(3)
+    tick(verifier)
+    tick(verifier)
+    # blocks 1-2 are posted; block 3 is faulty, so blocks 3-4 are never posted
+    assert rollup.head_height() == 1 and rollup.pack(rollup.head()).last_block == 2
+    faulty = events(lines.lines, "block-faulty")
+    assert len(faulty) == 1 and faulty[0]["block"] == 3
+    assert "state root after transaction 0" in str(faulty[0]["problems"])
+    assert verifier.metrics.value("faulty_blocks_total") == 1
+    assert verifier.store.last_verified().number == 2  # type: ignore[union-attr]
+    # a pack over the faulty block posted by someone else is rejected
+    head_id, head_root, last = rollup.head_state()
+    bad = l2.served[3]
+    roots = list(bad.tx_state_roots) + list(l2.blocks[4].tx_state_roots)
+    liar = chain.verifiers[2]
+    rollup.post_pack(liar, build_pack(head_id, 3, 4, roots, head_root), b"liar data")
+    tick(verifier)
+    assert rollup.vote_of(rollup.head(), chain.verifiers[0].address) is Vote.REJECTED
+    assert events(lines.lines, "posting-blocked")
+    # the producer replaces the block: the verifier follows again
+    del l2.served[3]
+    tick(verifier)
+    assert verifier.store.last_verified().number == 4  # type: ignore[union-attr]
