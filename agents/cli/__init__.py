@@ -29,6 +29,7 @@ def _register_subcommands() -> None:
     from agents.cli import evm as evm_commands
     from agents.cli import node as node_commands
     from agents.cli import roles
+    from agents.cli import verifier as verifier_commands
 
     cli.add_command(evm_commands.evm)
     cli.add_command(devnet_commands.devnet)
@@ -37,6 +38,8 @@ def _register_subcommands() -> None:
     roles.producer.add_command(node_commands.run)
     cli.add_command(dispute_commands.challenger)
     cli.add_command(dispute_commands.dispute)
+    cli.add_command(verifier_commands.verifier)
+    cli.add_command(verifier_commands.verify)
 
 
 def main(argv: list[str] | None = None) -> None:

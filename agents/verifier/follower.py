@@ -236,7 +236,8 @@ class Follower:
                 encoded=block.encode(),
                 status=status,
                 detail=detail,
-            )
+            ),
+            tuple(block.transaction_hashes()),
         )
         if status == "verified":
             self._blocks[block.number] = block

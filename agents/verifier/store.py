@@ -112,6 +112,7 @@ CREATE TABLE IF NOT EXISTS packs (
     da TEXT NOT NULL, status TEXT NOT NULL, l1_pack_id INTEGER, nonce INTEGER,
     tx_hash BLOB, sent_block INTEGER, detail TEXT NOT NULL DEFAULT '',
     created_at REAL NOT NULL, updated_at REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS txs (hash BLOB PRIMARY KEY, block INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS votes (
     l1_pack_id INTEGER PRIMARY KEY, vote TEXT NOT NULL, status TEXT NOT NULL,
     reason TEXT NOT NULL, tx_hash BLOB, updated_at REAL NOT NULL);
@@ -173,8 +174,14 @@ class Store:
 
     # -- blocks -------------------------------------------------------------------
 
-    def put_block(self, row: BlockRow) -> None:
+    def put_block(self, row: BlockRow, tx_hashes: tuple[bytes, ...] = ()) -> None:
+        """Record a block (and, for a verified one, its transaction hashes)."""
         with self.transaction() as db:
+            db.execute("DELETE FROM txs WHERE block = ?", (row.number,))
+            if row.status == "verified":
+                db.executemany(
+                    "INSERT OR REPLACE INTO txs VALUES (?, ?)", [(h, row.number) for h in tx_hashes]
+                )
             db.execute(
                 "INSERT OR REPLACE INTO blocks VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
@@ -193,6 +200,13 @@ class Store:
     def delete_blocks_from(self, number: int) -> None:
         with self.transaction() as db:
             db.execute("DELETE FROM blocks WHERE number >= ?", (number,))
+            db.execute("DELETE FROM txs WHERE block >= ?", (number,))
+
+    def tx_block(self, tx_hash: bytes) -> int | None:
+        """The verified block that included ``tx_hash``, if any."""
+        with self._lock:
+            row = self._db.execute("SELECT block FROM txs WHERE hash = ?", (tx_hash,)).fetchone()
+        return None if row is None else int(row[0])
 
     def block(self, number: int) -> BlockRow | None:
         with self._lock:
