@@ -180,6 +180,11 @@ class TimedBackend:
     def __init__(self, inner: Any) -> None:
         self.inner = inner
         self.apply_seconds = 0.0
+        # The read methods are bound once, so the wrapper adds no per-read cost.
+        self.get_account = inner.get_account
+        self.get_storage = inner.get_storage
+        self.get_code = inner.get_code
+        self.state_root = inner.state_root
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.inner, name)

@@ -88,15 +88,36 @@ class TxResult:
     extra: dict[str, object] = field(default_factory=dict)
 
 
+_BLOOM_BITS: dict[bytes, tuple[tuple[int, int], ...]] = {}
+_BLOOM_CACHE_LIMIT = 1 << 16
+_EMPTY_BLOOM = bytes(256)
+
+
+def _bloom_bits(item: bytes) -> tuple[tuple[int, int], ...]:
+    """The three ``(byte index, bit mask)`` pairs ``item`` sets in a bloom (cached: the
+    same contract addresses and event topics recur in every block)."""
+    if type(item) is not bytes:
+        item = bytes(item)
+    bits = _BLOOM_BITS.get(item)
+    if bits is None:
+        h = keccak_256(item).digest()
+        positions = [((h[i] << 8) | h[i + 1]) & 2047 for i in (0, 2, 4)]
+        bits = tuple((255 - bit // 8, 1 << (bit % 8)) for bit in positions)
+        if len(_BLOOM_BITS) >= _BLOOM_CACHE_LIMIT:
+            _BLOOM_BITS.clear()
+        _BLOOM_BITS[item] = bits
+    return bits
+
+
 def logs_bloom(logs: list[Log]) -> bytes:
     """2048-bit bloom filter over log addresses and topics."""
+    if not logs:
+        return _EMPTY_BLOOM
     bloom = bytearray(256)
     for address, topics, _ in logs:
         for item in (address, *topics):
-            h = keccak_256(item).digest()
-            for i in (0, 2, 4):
-                bit = ((h[i] << 8) | h[i + 1]) & 2047
-                bloom[255 - bit // 8] |= 1 << (bit % 8)
+            for index, mask in _bloom_bits(item):
+                bloom[index] |= mask
     return bytes(bloom)
 
 

@@ -128,7 +128,8 @@ class SmtProof:
 
 def get(store: NodeStore, root: bytes, key: bytes) -> bytes | None:
     """The value stored under ``key`` in the tree ``root``, or ``None`` if absent."""
-    return get_by_path(store, root, key_path(key))
+    path = _PATHS.get(key)
+    return get_by_path(store, root, _remember_path(key) if path is None else path)
 
 
 def get_by_path(store: NodeStore, root: bytes, path: bytes) -> bytes | None:
@@ -217,7 +218,10 @@ def _update_one(
 ) -> bytes:
     """Single-key update of the subtree ``start`` at ``depth``: walk down, rebuild up."""
     node = start
-    walked: list[tuple[bytes, int]] = []
+    walked: list[tuple[bytes, int]] = []  # (sibling, path bit) per level walked
+    push = walked.append
+    path_int = int.from_bytes(path, "big")
+    shift = 255 - depth
     while True:
         if node == EMPTY:
             if value is None:
@@ -226,21 +230,24 @@ def _update_one(
             break
         preimage = store[node]
         if len(preimage) == LEAF_PREIMAGE_LENGTH:
-            if preimage[1:33] == path:
+            other_path = preimage[1:33]
+            if other_path == path:
                 new = EMPTY if value is None else _put_leaf(store, path, value)
             elif value is None:
                 return start
             else:
-                mine = (int.from_bytes(path, "big"), path, value)
-                other = (int.from_bytes(preimage[1:33], "big"), preimage[1:33], preimage[33:])
-                new = _build(store, depth, sorted([mine, other]))
+                mine = (path_int, path, value)
+                other = (int.from_bytes(other_path, "big"), other_path, preimage[33:])
+                new = _build(store, 255 - shift, [mine, other] if mine < other else [other, mine])
             break
-        bit = (path[depth >> 3] >> (7 - (depth & 7))) & 1
-        walked.append((preimage, bit))
-        node = preimage[32:] if bit else preimage[:32]
-        depth += 1
-    for preimage, bit in reversed(walked):
-        sibling = preimage[:32] if bit else preimage[32:]
+        if (path_int >> shift) & 1:
+            push((preimage[:32], 1))
+            node = preimage[32:]
+        else:
+            push((preimage[32:], 0))
+            node = preimage[:32]
+        shift -= 1
+    for sibling, bit in reversed(walked):
         if sibling == EMPTY or new == EMPTY:
             new = _join(store, sibling, new) if bit else _join(store, new, sibling)
         else:
@@ -282,13 +289,35 @@ def update(store: NodeStore, root: bytes, changes: Mapping[bytes, bytes | None])
     if not changes:
         return root
     prepared: list[tuple[int, bytes, bytes | None]] = []
+    paths = _PATHS
     for key, value in changes.items():
         if value is not None and len(value) != 32:
             raise ValueError("SMT values are 32-byte words")
-        path = keccak_256(key).digest()
+        path = paths.get(key)
+        if path is None:
+            path = _remember_path(key)
         prepared.append((int.from_bytes(path, "big"), path, value))
-    prepared.sort(key=lambda c: c[0])
+    if len(prepared) > 1:
+        prepared.sort(key=_path_order)
     return _update_node(store, root, 0, prepared)
+
+
+def _path_order(change: tuple[int, bytes, bytes | None]) -> int:
+    return change[0]
+
+
+_PATHS: dict[bytes, bytes] = {}
+_PATH_CACHE_LIMIT = 1 << 18
+
+
+def _remember_path(key: bytes) -> bytes:
+    """``keccak(key)``, remembered: the same addresses and slots are updated again and
+    again (a bounded cache; it is cleared when full)."""
+    path = keccak_256(key).digest()
+    if len(_PATHS) >= _PATH_CACHE_LIMIT:
+        _PATHS.clear()
+    _PATHS[bytes(key)] = path
+    return path
 
 
 # --------------------------------------------------------------------------- proofs

@@ -218,6 +218,7 @@ class MerkleStore:
         path: str | os.PathLike[str],
         map_size: int = 1 << 30,
         max_cached_nodes: int = 2_000_000,
+        max_cached_slots: int = 1_000_000,
         sync_every_apply: bool = False,
         applies_per_write: int = 1,
         keep_intermediate_roots: bool = True,
@@ -246,6 +247,12 @@ class MerkleStore:
         self._meta_db = self._env.open_db(b"meta")
         self.nodes = _NodeCache(self._env, self._nodes_db, max_cached_nodes)
         self._head_records: dict[bytes, AccountRecord | None] = {}
+        # Committed storage at the head, read through (and kept current by apply):
+        # ``address -> {slot: value}``; a cold SLOAD is then one dict lookup instead of
+        # a walk down the account's storage tree.
+        self._head_storage: dict[bytes, dict[int, int]] = {}
+        self._head_storage_count = 0
+        self._max_cached_slots = max_cached_slots
         self._code_cache: dict[bytes, bytes] = {}
         self._code_root_cache: dict[bytes, tuple[bytes, int]] = {}
         with self._env.begin(db=self._meta_db) as txn:
@@ -352,11 +359,26 @@ class MerkleStore:
         return None if record is None else record.account()
 
     def storage_at(self, address: bytes, key: int, root: bytes | None = None) -> int:
+        at_head = root is None or root == self._root
+        if at_head:
+            slots = self._head_storage.get(address)
+            if slots is not None:
+                cached = slots.get(key)
+                if cached is not None:
+                    return cached
         record = self.account_record(address, root)
         if record is None or record.storage_root == smt.EMPTY:
-            return 0
-        value = smt.get(self.nodes, record.storage_root, storage_key(key))
-        return 0 if value is None else int.from_bytes(value, "big")
+            value = 0
+        else:
+            found = smt.get(self.nodes, record.storage_root, storage_key(key))
+            value = 0 if found is None else int.from_bytes(found, "big")
+        if at_head:
+            if self._head_storage_count >= self._max_cached_slots:
+                self._head_storage.clear()
+                self._head_storage_count = 0
+            self._head_storage.setdefault(address, {})[key] = value
+            self._head_storage_count += 1
+        return value
 
     def get_storage(self, address: bytes, key: int) -> int:
         return self.storage_at(address, key)
@@ -488,6 +510,17 @@ class MerkleStore:
         self.applied_count += 1
         self._unwritten_applies += 1
         self._head_records.update(new_records)
+        head_storage = self._head_storage
+        for address in diff.wiped_storage:
+            head_storage.pop(address, None)
+        for address, new_record in new_records.items():
+            if new_record is None:
+                head_storage.pop(address, None)
+        for address, slots in diff.storage.items():
+            cached = head_storage.get(address)
+            if cached is not None and new_records.get(address) is not None:
+                cached.update(slots)
+                self._head_storage_count += len(slots)
         if self._unwritten_applies >= self._applies_per_write:
             self._write_unwritten()
         return new_root
@@ -497,5 +530,7 @@ class MerkleStore:
         self.at_root(root)
         self._root = root
         self._head_records.clear()
+        self._head_storage.clear()
+        self._head_storage_count = 0
         self._unwritten_applies += 1
         self._write_unwritten()

@@ -179,6 +179,15 @@ for _op in range(256):
         FAST_FINISH[_op] = 1
 
 
+NEEDS_OPERANDS_TABLE = bytearray(256)
+for _op in NEEDS_OPERANDS:
+    NEEDS_OPERANDS_TABLE[_op] = 1
+
+_SMALL_WORDS = 1 << 15
+_WORDS = [_n.to_bytes(32, "big") for _n in range(_SMALL_WORDS)]
+"""32-byte words of small integers (pcs, stack heights, memory sizes) without ``to_bytes``."""
+
+
 def kind_name(kind: int) -> str:
     """Mnemonic of an instruction step or name of a sub-step kind."""
     if kind < 0x100:
@@ -489,46 +498,60 @@ class TraceBuilder:
 
     def on_step(self, evm: EvmFrame, op: int) -> None:
         track = self.current
-        if track is not None and track.evm is evm and FAST_FINISH[track.last_op] and self.fast_ok:
+        if track is not None and track.evm is evm and self.fast_ok:
+            last = track.last_op
             journal = self.journal
             seen = self.seen
-            if len(journal) == len(seen) and (not journal or journal[-1] is seen[-1]):
-                last = track.last_op
+            if (
+                FAST_FINISH[last]
+                and len(journal) == len(seen)
+                and (not journal or journal[-1] is seen[-1])
+            ):
+                # The previous instruction of this frame wrote no memory, journal,
+                # refund or log: commit its post-state here (stack chain, frame, machine).
                 prefixes = track.prefixes
                 values = evm.stack
+                height = len(values)
                 keep = len(prefixes) - 1 - STACK_POPS[last]
-                if 0 <= keep <= len(values):
-                    del prefixes[keep + 1 :]
-                    for value in values[keep:]:
-                        prefixes.append(
-                            keccak_256(prefixes[-1] + value.to_bytes(32, "big")).digest()
-                        )
+                if 0 <= keep <= height:
+                    if keep + 1 < len(prefixes):
+                        del prefixes[keep + 1 :]
+                    top = prefixes[-1]
+                    for index in range(keep, height):
+                        top = keccak_256(top + values[index].to_bytes(32, "big")).digest()
+                        prefixes.append(top)
                 else:
                     _sync_stack(track, STACK_POPS[last], values)
+                    top = prefixes[-1]
                 tree = track.memory
                 words = (len(evm.memory) + 31) >> 5
                 if words != tree.size_words:
                     tree.expand(words)
+                pc = evm.pc
                 frame_hash_value = keccak_256(
-                    evm.pc.to_bytes(32, "big")
-                    + evm.gas_left.to_bytes(32, "big")
-                    + track.code_part
-                    + prefixes[-1]
-                    + (len(prefixes) - 1).to_bytes(32, "big")
-                    + tree.levels[-1][0]
-                    + words.to_bytes(32, "big")
-                    + ZERO_WORD
-                    + track.context_hash
+                    b"".join(
+                        (
+                            _WORDS[pc] if pc < _SMALL_WORDS else pc.to_bytes(32, "big"),
+                            evm.gas_left.to_bytes(32, "big"),
+                            track.code_part,
+                            top,
+                            _WORDS[len(prefixes) - 1],
+                            tree.levels[-1][0],
+                            _WORDS[words] if words < _SMALL_WORDS else words.to_bytes(32, "big"),
+                            ZERO_WORD,
+                            track.context_hash,
+                        )
+                    )
                 ).digest()
                 self.states.append(
                     keccak_256(self.running_prefix + frame_hash_value + track.suspended).digest()
                 )
                 self.meta.append(track.meta_base | (track.last_pc << PC_SHIFT) | last)
                 track.last_op = op
-                track.last_pc = evm.pc
-                if op in NEEDS_OPERANDS:
+                track.last_pc = pc
+                if NEEDS_OPERANDS_TABLE[op]:
                     n = STACK_POPS[op]
-                    track.operands = tuple(reversed(values[-n:])) if len(values) >= n else ()
+                    track.operands = tuple(reversed(values[-n:])) if height >= n else ()
                 if self.observer is not None:
                     self.observer(self, evm, op)
                 return
@@ -953,6 +976,22 @@ def tx_env_commitment(
     return tx_env_record(block, tx, sender, trace_context, tx_index).hash()
 
 
+_BLOCK_HASHES_ROOTS: dict[bytes, bytes] = {}
+
+
+def _block_hashes_root(hashes: list[bytes]) -> bytes:
+    """Word-tree root of the 256 recent block hashes, cached: every transaction of a
+    block has the same window, and rebuilding the tree costs 255 hashes."""
+    key = b"".join(hashes)
+    root = _BLOCK_HASHES_ROOTS.get(key)
+    if root is None:
+        root = merkle_root(hashes)
+        if len(_BLOCK_HASHES_ROOTS) >= 64:
+            _BLOCK_HASHES_ROOTS.clear()
+        _BLOCK_HASHES_ROOTS[key] = root
+    return root
+
+
 def tx_env_record(
     block: BlockEnv, tx: Transaction, sender: bytes, trace_context: bytes, tx_index: int
 ) -> TxEnv:
@@ -985,7 +1024,7 @@ def tx_env_record(
         chain_id=block.chain_id,
         base_fee=block.base_fee,
         blob_base_fee=blob_gas_price(block.excess_blob_gas),
-        block_hashes_root=merkle_root(hashes),
+        block_hashes_root=_block_hashes_root(hashes),
         trace_context=trace_context,
         tx_index=tx_index,
     )
