@@ -43,7 +43,7 @@ from web3 import Web3
 
 from agents.evm.store import MerkleStore
 from agents.l1.blobs import LENGTH_PREFIX, MAX_BLOBS_PER_TX, USABLE_BYTES_PER_BLOB, BlobSidecar
-from agents.l1.client import L1Client, L1Error, TransactionReverted
+from agents.l1.client import L1Client, TransactionReverted
 from agents.l1.rollup import (
     DaKind,
     Pack,
@@ -69,7 +69,7 @@ from agents.verifier.agent import (
 )
 from agents.verifier.da import PackDataError, decode_pack_data, encode_pack_data
 from agents.verifier.finality import L1Finality
-from agents.verifier.follower import BlockSource, ExtraCheck, Follower, FollowError
+from agents.verifier.follower import BlockSource, ExtraCheck, Follower
 from agents.verifier.store import PackRow, PackStatus, Store
 
 Clock = Callable[[], float]
@@ -228,7 +228,8 @@ def run(verifier: Verifier, stop: threading.Event, max_ticks: int | None = None)
     while not stop.is_set() and (max_ticks is None or ticks < max_ticks):
         try:
             tick(verifier)
-        except (L1Error, FollowError, OSError, ValueError) as error:
+        except Exception as error:  # noqa: BLE001 - the loop must survive a bad tick
+            verifier.client.nonces.resync(verifier.address)
             verifier.log("tick-failed", error=f"{type(error).__name__}: {error}")
             verifier.metrics.inc("tick_errors_total")
         ticks += 1
@@ -357,8 +358,7 @@ def _find_posted(verifier: Verifier, row: PackRow) -> int | None:
     )
     for log in logs:
         header = log["args"]["header"]
-        first_block = header["firstBlock"] if isinstance(header, dict) else header[1]
-        commitment = header["txRootsCommitment"] if isinstance(header, dict) else header[4]
+        first_block, commitment = header["firstBlock"], header["txRootsCommitment"]
         if int(first_block) == row.first_block and bytes(commitment) == row.commitment:
             return int(log["args"]["packId"])
     return None

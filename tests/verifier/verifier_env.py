@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import sys
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -89,7 +90,8 @@ class L2Chain:
         parent = self.blocks[-1]
         txs = [transfer(self.chain_id, self.nonce + i) for i in range(tx_count)]
         self.nonce += tx_count
-        when = timestamp_ms if timestamp_ms is not None else parent.timestamp_ms + 1000
+        now_ms = int(time.time() * 1000)
+        when = timestamp_ms if timestamp_ms is not None else max(parent.timestamp_ms + 1, now_ms)
         by_number = {b.number: b.hash for b in self.blocks}
         context = next_block_context(
             parent, self.config, when, b"\xaa" * 20, lambda n: by_number.get(n, bytes(32))
@@ -112,6 +114,7 @@ class L2Chain:
 
     def serve(self) -> str:
         dispatcher = JsonRpcDispatcher()
+        dispatcher.register("eth_chainId", lambda params: hex(self.chain_id))
         dispatcher.register("eth_blockNumber", lambda params: hex(len(self.blocks) - 1))
         dispatcher.register("altrollup_getBlockForVerifier", self._get_block)
         self.server = JsonRpcServer(dispatcher)
@@ -177,6 +180,7 @@ def make_verifier(
 ) -> tuple[Verifier, LogLines]:
     lines = LogLines()
     chain_id = l2_chain_id(chain)
+    chain.client.nonces.resync(account.address)  # other tests' processes used the key
     verifier = build_verifier(
         chain.client,
         rollup_address,
