@@ -27,6 +27,7 @@ def _register_subcommands() -> None:
     from agents.cli import devnet as devnet_commands
     from agents.cli import dispute as dispute_commands
     from agents.cli import evm as evm_commands
+    from agents.cli import load as load_commands
     from agents.cli import node as node_commands
     from agents.cli import roles
     from agents.cli import verifier as verifier_commands
@@ -38,6 +39,7 @@ def _register_subcommands() -> None:
     roles.producer.add_command(node_commands.run)
     cli.add_command(dispute_commands.challenger)
     cli.add_command(dispute_commands.dispute)
+    cli.add_command(load_commands.load)
     cli.add_command(verifier_commands.verifier)
     cli.add_command(verifier_commands.verify)
 

@@ -1,0 +1,88 @@
+"""Latency percentiles, throughput and the printed summary of a load run."""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from dataclasses import dataclass, field
+
+
+def percentile(values: list[float], fraction: float) -> float:
+    """Nearest-rank percentile of ``values`` (``fraction`` in [0, 1]); NaN if empty."""
+    if not values:
+        return math.nan
+    ordered = sorted(values)
+    rank = max(1, math.ceil(fraction * len(ordered)))
+    return ordered[min(rank, len(ordered)) - 1]
+
+
+@dataclass
+class LoadReport:
+    """What a run did, measured at the client."""
+
+    scenario: str
+    rpc: str
+    contract: str
+    planned: int
+    offered_tps: float
+    accounts: int
+    sent: int = 0
+    rejected: int = 0
+    succeeded: int = 0
+    reverted: int = 0
+    unconfirmed: int = 0
+    send_seconds: float = 0.0
+    total_seconds: float = 0.0
+    sign_seconds: float = 0.0
+    latencies: list[float] = field(default_factory=list)
+    rejection_reasons: Counter[str] = field(default_factory=Counter)
+    first_block: int = 0
+    last_block: int = 0
+
+    @property
+    def confirmed(self) -> int:
+        return self.succeeded + self.reverted
+
+    @property
+    def failed(self) -> int:
+        """Transactions that did not succeed: rejected at submission, reverted, or lost."""
+        return self.rejected + self.reverted + self.unconfirmed
+
+    @property
+    def achieved_tps(self) -> float:
+        """Receipts per second from the first submission to the last receipt."""
+        return self.confirmed / self.total_seconds if self.total_seconds > 0 else 0.0
+
+    @property
+    def sent_tps(self) -> float:
+        return self.sent / self.send_seconds if self.send_seconds > 0 else 0.0
+
+    def latency_ms(self, fraction: float) -> float:
+        return percentile(self.latencies, fraction) * 1000.0
+
+    def summary(self) -> str:
+        lines = [
+            f"scenario     {self.scenario} on {self.rpc}",
+            f"contract     {self.contract}",
+            f"accounts     {self.accounts} senders, {self.planned} transactions "
+            f"signed in {self.sign_seconds:.2f}s",
+            f"offered      {self.offered_tps:,.1f} tx/s "
+            f"(sent {self.sent:,} at {self.sent_tps:,.1f} tx/s over {self.send_seconds:.2f}s)",
+            f"achieved     {self.achieved_tps:,.1f} tx/s "
+            f"({self.confirmed:,} receipts in {self.total_seconds:.2f}s, "
+            f"L2 blocks {self.first_block}..{self.last_block})",
+        ]
+        if self.latencies:
+            lines.append(
+                "latency      submission -> receipt: "
+                f"p50 {self.latency_ms(0.50):,.0f} ms, p99 {self.latency_ms(0.99):,.0f} ms, "
+                f"max {max(self.latencies) * 1000:,.0f} ms"
+            )
+        lines.append(
+            f"failed       {self.failed:,} "
+            f"(reverted {self.reverted:,}, rejected {self.rejected:,}, "
+            f"no receipt {self.unconfirmed:,})"
+        )
+        for reason, count in self.rejection_reasons.most_common(3):
+            lines.append(f"  rejected {count:,}x: {reason}")
+        return "\n".join(lines)
