@@ -106,7 +106,7 @@ def accumulate(previous: bytes, item_hash: bytes) -> bytes:
     return keccak(previous + item_hash)
 
 
-def check_chain(items: Sequence[Deposit] | Sequence[ForcedTx], start: bytes = bytes(32)) -> None:
+def check_chain(items: Sequence[Deposit | ForcedTx], start: bytes = bytes(32)) -> None:
     """Raise :class:`InboxError` unless ``items`` have consecutive indices and each one's
     accumulator folds the previous one with its own hash."""
     acc = start

@@ -37,6 +37,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from eth_account.signers.local import LocalAccount
 from web3 import Web3
@@ -590,7 +591,8 @@ def send_pack(verifier: Verifier, row: PackRow) -> None:
     da = verifier.config.da.name.lower()
     verifier.metrics.inc("packs_posted_total", da=da)
     verifier.metrics.set("last_pack_bytes", len(data))
-    blob_gas = int(posted.receipt.get("blobGasUsed", 0) or 0)
+    receipt: dict[str, Any] = dict(posted.receipt)
+    blob_gas = int(receipt.get("blobGasUsed", 0) or 0)
     verifier.log(
         "pack-posted",
         pack=row.id,

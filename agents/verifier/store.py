@@ -25,6 +25,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
+from typing import Any
 
 SCHEMA_VERSION = "1"
 
@@ -380,39 +381,39 @@ def _num(row: BlockRow | None) -> int | None:
     return None if row is None else row.number
 
 
-def _block_row(row: tuple[object, ...]) -> BlockRow:
-    roots = bytes(row[5])  # type: ignore[arg-type]
+def _block_row(row: Any) -> BlockRow:
+    roots = bytes(row[5])
     return BlockRow(
-        number=int(row[0]),  # type: ignore[arg-type]
-        hash=bytes(row[1]),  # type: ignore[arg-type]
-        parent_hash=bytes(row[2]),  # type: ignore[arg-type]
-        state_root=bytes(row[3]),  # type: ignore[arg-type]
-        timestamp_ms=int(row[4]),  # type: ignore[arg-type]
+        number=int(row[0]),
+        hash=bytes(row[1]),
+        parent_hash=bytes(row[2]),
+        state_root=bytes(row[3]),
+        timestamp_ms=int(row[4]),
         tx_roots=tuple(roots[i : i + 32] for i in range(0, len(roots), 32)),
-        encoded=bytes(row[6]),  # type: ignore[arg-type]
+        encoded=bytes(row[6]),
         status=str(row[7]),
         detail=str(row[8]),
     )
 
 
-def _pack_row(row: tuple[object, ...]) -> PackRow:
+def _pack_row(row: Any) -> PackRow:
     return PackRow(
-        id=int(row[0]),  # type: ignore[arg-type]
-        first_block=int(row[1]),  # type: ignore[arg-type]
-        last_block=int(row[2]),  # type: ignore[arg-type]
-        parent_pack=int(row[3]),  # type: ignore[arg-type]
-        parent_root=bytes(row[4]),  # type: ignore[arg-type]
-        tx_count=int(row[5]),  # type: ignore[arg-type]
-        commitment=bytes(row[6]),  # type: ignore[arg-type]
-        state_root=bytes(row[7]),  # type: ignore[arg-type]
+        id=int(row[0]),
+        first_block=int(row[1]),
+        last_block=int(row[2]),
+        parent_pack=int(row[3]),
+        parent_root=bytes(row[4]),
+        tx_count=int(row[5]),
+        commitment=bytes(row[6]),
+        state_root=bytes(row[7]),
         da=str(row[8]),
         status=PackStatus(str(row[9])),
-        l1_pack_id=None if row[10] is None else int(row[10]),  # type: ignore[arg-type]
-        nonce=None if row[11] is None else int(row[11]),  # type: ignore[arg-type]
-        tx_hash=None if row[12] is None else bytes(row[12]),  # type: ignore[arg-type]
-        sent_block=None if row[13] is None else int(row[13]),  # type: ignore[arg-type]
+        l1_pack_id=None if row[10] is None else int(row[10]),
+        nonce=None if row[11] is None else int(row[11]),
+        tx_hash=None if row[12] is None else bytes(row[12]),
+        sent_block=None if row[13] is None else int(row[13]),
         detail=str(row[14]),
-        created_at=float(row[15]),  # type: ignore[arg-type]
+        created_at=float(row[15]),
     )
 
 
