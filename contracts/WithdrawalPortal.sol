@@ -79,11 +79,9 @@ contract WithdrawalPortal {
     //                           STORAGE                          //
     ////////////////////////////////////////////////////////////////
 
-    /// @notice Whether withdrawal `nonce` was paid.
+    /// @notice Whether withdrawal `nonce` was paid. (No running total is kept: it would
+    ///         cost every claim an extra storage write; sum `WithdrawalFinalized` instead.)
     mapping(uint256 nonce => bool) public claimed;
-
-    /// @notice Total wei paid out to withdrawals.
-    uint256 public totalClaimed;
 
     ////////////////////////////////////////////////////////////////
     //                            EVENTS                          //
@@ -219,7 +217,6 @@ contract WithdrawalPortal {
         if (address(this).balance < amount) revert InsufficientEscrow(amount, address(this).balance);
 
         claimed[nonce] = true;
-        totalClaimed += amount;
         emit WithdrawalFinalized(nonce, withdrawal.l2Sender, withdrawal.l1Recipient, amount, packId, withdrawalHash);
 
         SafeTransferLib.safeTransferETH(withdrawal.l1Recipient, amount);

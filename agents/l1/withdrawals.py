@@ -343,9 +343,6 @@ class WithdrawalPortalContract:
     def is_claimed(self, nonce: int) -> bool:
         return bool(self._call("claimed", nonce))
 
-    def total_claimed(self) -> int:
-        return int(self._call("totalClaimed"))
-
     def escrow_balance(self) -> int:
         return int(self.client.w3.eth.get_balance(self.contract.address))
 
