@@ -86,10 +86,16 @@ class L2Chain:
         block0 = apply_genesis(store, genesis)
         return cls(chain_id, store, genesis.chain_config(chain_id), [block0])
 
-    def add_block(self, tx_count: int, timestamp_ms: int | None = None) -> Block:
+    def add_block(
+        self, tx_count: int, timestamp_ms: int | None = None, raw: list[bytes] | None = None
+    ) -> Block:
+        """Seal a block of ``tx_count`` fresh transfers (or of the ``raw`` transactions)."""
         parent = self.blocks[-1]
-        txs = [transfer(self.chain_id, self.nonce + i) for i in range(tx_count)]
-        self.nonce += tx_count
+        if raw is None:
+            txs = [transfer(self.chain_id, self.nonce + i) for i in range(tx_count)]
+            self.nonce += tx_count
+        else:
+            txs = raw
         now_ms = int(time.time() * 1000)
         when = timestamp_ms if timestamp_ms is not None else max(parent.timestamp_ms + 1, now_ms)
         by_number = {b.number: b.hash for b in self.blocks}
