@@ -495,9 +495,11 @@ def execute_block(
     ``backend`` must be at ``parent.state_root``; it is left at the new block's state
     root (every included transaction is applied, one ``backend.apply`` each). A
     candidate that cannot be included is skipped (see :class:`SkippedTx`); the rest of
-    the list is still tried. ``senders`` (tx hash -> sender) skips signature recovery
-    for transactions whose sender is already known. ``max_transactions`` caps the
-    number included (later candidates are skipped with ``retry=True``).
+    the list is still tried, and candidates skipped because their nonce was ahead are
+    tried again (in candidate order, pass after pass) while a pass includes some: the
+    block's transaction order is the order of inclusion. ``senders`` (tx hash ->
+    sender) skips signature recovery for transactions whose sender is already known.
+    ``max_transactions`` caps the number included (the rest is skipped, ``retry=True``).
     """
     if backend.state_root() != parent.state_root:
         raise ValueError(
@@ -516,48 +518,64 @@ def execute_block(
     )
     included: list[bytes] = []
     receipts: list[BlockReceipt] = []
-    skipped: list[SkippedTx] = []
-    cumulative = 0
-    known = senders or {}
     seen: set[bytes] = set()
-    for position, raw in enumerate(transactions):
+    known = senders or {}
+
+    def attempt(position: int, raw: bytes) -> SkippedTx | None:
+        """Include one candidate, or say why not."""
         tx_hash = keccak(raw)
         sender = known.get(tx_hash)
         if tx_hash in seen:
-            reason = ("duplicate", "transaction already in this block", False)
-        elif max_transactions is not None and len(included) >= max_transactions:
-            reason = ("block_full", f"block holds at most {max_transactions} transactions", True)
-        else:
-            outcome = _try_transaction(backend, env, raw, sender, cumulative)
-            if isinstance(outcome, tuple):
-                sender, reason = outcome
-            else:
-                reason = None
-        if reason is not None:
-            skipped.append(SkippedTx(position, tx_hash, sender, *reason))
-            continue
-        assert not isinstance(outcome, tuple)
-        tx, sender, result = outcome.tx, outcome.sender, outcome.result
+            return SkippedTx(position, tx_hash, sender, "duplicate",
+                             "transaction already in this block", False)  # fmt: skip
+        if max_transactions is not None and len(included) >= max_transactions:
+            limit = f"block holds at most {max_transactions} transactions"
+            return SkippedTx(position, tx_hash, sender, "block_full", limit, True)
+        cumulative = receipts[-1].cumulative_gas_used if receipts else 0
+        outcome = _try_transaction(backend, env, raw, sender, cumulative)
+        if isinstance(outcome, tuple):
+            return SkippedTx(position, tx_hash, outcome[0], *outcome[1])
+        tx, result = outcome.tx, outcome.result
         seen.add(tx_hash)
-        cumulative += result.gas_used
         included.append(raw)
         receipts.append(
             BlockReceipt(
                 tx_hash=tx_hash,
                 index=len(receipts),
                 tx_type=tx.tx_type,
-                sender=sender,
+                sender=outcome.sender,
                 to=tx.to,
                 nonce=tx.nonce,
                 contract_address=result.contract_address,
                 success=result.success,
                 gas_used=result.gas_used,
-                cumulative_gas_used=cumulative,
+                cumulative_gas_used=cumulative + result.gas_used,
                 effective_gas_price=_effective_gas_price(tx, context.base_fee),
                 logs=tuple(result.logs),
                 state_root=result.state_root,
             )
         )
+        return None
+
+    skipped = [s for s in (attempt(i, raw) for i, raw in enumerate(transactions)) if s]
+    # Later passes: a transaction whose nonce was ahead may have become next in line
+    # (its predecessor came later in the candidate order). Deterministic: candidate
+    # order within each pass, repeated until a pass includes nothing.
+    progress = True
+    while progress:
+        progress = False
+        still: list[SkippedTx] = []
+        for skip in skipped:
+            if skip.reason != "nonce_too_high":
+                still.append(skip)
+                continue
+            again = attempt(skip.position, transactions[skip.position])
+            if again is None:
+                progress = True
+            else:
+                still.append(again)
+        skipped = still
+    cumulative = receipts[-1].cumulative_gas_used if receipts else 0
     roots = tuple(r.state_root for r in receipts)
     bloom = bytearray(256)
     for receipt in receipts:
@@ -583,7 +601,7 @@ def execute_block(
         tx_state_roots=roots,
         transactions=tuple(included),
     )
-    return ExecutedBlock(block, tuple(receipts), tuple(skipped))
+    return ExecutedBlock(block, tuple(receipts), tuple(sorted(skipped, key=lambda x: x.position)))
 
 
 def check_block_body(block: Block) -> list[str]:

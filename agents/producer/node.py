@@ -144,14 +144,21 @@ class PendingPool:
         with self.lock:
             return dict(self.senders)
 
-    def pending_nonce(self, sender: bytes, state_nonce: int) -> int:
-        """The next nonce after the contiguous run of pending nonces from ``state_nonce``."""
+    def nonces_of(self, sender: bytes) -> set[int]:
         with self.lock:
-            taken = self.nonces.get(sender, {})
-            nonce = state_nonce
-            while nonce in taken:
-                nonce += 1
-        return nonce
+            return set(self.nonces.get(sender, {}))
+
+
+def pending_nonce(taken: set[int], state_nonce: int) -> int:
+    """The next nonce after the contiguous run of pending nonces from ``state_nonce``.
+
+    Read ``taken`` (the pool) *before* the state nonce: a transaction sealed in between
+    then only raises the state nonce, never drops out of both.
+    """
+    nonce = state_nonce
+    while nonce in taken:
+        nonce += 1
+    return nonce
 
 
 def genesis_block_of(genesis: Genesis) -> Block:
@@ -192,6 +199,7 @@ class ProducerNode:
         self.intake_service: IntakeService | None = None
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self._deferred_seen: set[bytes] = set()
         self.recover()
 
     # --- start-up and recovery ----------------------------------------------------------
@@ -305,7 +313,9 @@ class ProducerNode:
         for skip in dropped:
             self._log_skip("tx_dropped", skip)
         for skip in deferred:
-            self._log_skip("tx_deferred", skip)
+            if skip.tx_hash not in self._deferred_seen:  # once per transaction, not per block
+                self._deferred_seen.add(skip.tx_hash)
+                self._log_skip("tx_deferred", skip)
         if not block.transactions and not self.config.empty_blocks:
             self.chain.record_dropped(dropped, head.number)
             self._retire(intake, retired, head.number)
@@ -333,6 +343,7 @@ class ProducerNode:
         if txs:
             intake.mark_included(txs, number)
             self.pending.remove([t.tx_hash for t in txs])
+            self._deferred_seen.difference_update(t.tx_hash for t in txs)
 
     def _log_skip(self, event: str, skip: SkippedTx) -> None:
         self.metrics.inc(event.removeprefix("tx_") + "_total", reason=skip.reason)

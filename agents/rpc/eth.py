@@ -48,6 +48,7 @@ from agents.evm.vm import BlockEnv
 from agents.producer.blocks import Block, BlockReceipt, keccak, next_base_fee
 from agents.producer.chain import LockedView, OverlayBackend
 from agents.producer.intake import IntakeService, send_raw_transaction, submit_batch
+from agents.producer.node import pending_nonce
 from agents.rpc.server import INVALID_PARAMS, RpcError, positional_params
 
 if TYPE_CHECKING:
@@ -571,12 +572,13 @@ class EthApi:
         return hex(record.balance if record else 0)
 
     def get_transaction_count(self, params: Any) -> str:
+        address = parse_address(positional_params(params, 1, 2)[0], 0)
+        taken = self.node.pending.nonces_of(address)  # before the state: see pending_nonce
         args, block = self._state_args(params, 0)
-        address = parse_address(args[0], 0)
         record = self.node.state.record(address, block.state_root)
         nonce = record.nonce if record else 0
         if len(args) > 1 and args[1] == "pending":
-            nonce = self.node.pending.pending_nonce(address, nonce)
+            nonce = pending_nonce(taken, nonce)
         return hex(nonce)
 
     def get_code(self, params: Any) -> str:

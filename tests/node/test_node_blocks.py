@@ -44,12 +44,13 @@ def chain(tmp_path: Path) -> tuple[MerkleStore, Block, ChainConfig]:
 def test_execute_block_roots_hash_and_codec(chain: tuple[MerkleStore, Block, ChainConfig]) -> None:
     store, parent, config = chain
     context = next_block_context(parent, config, 5_000, b"\xaa" * 20)
-    txs = [transfer(0), transfer(1, 2), transfer(5), transfer(0), b"\x02garbage"]
+    txs = [transfer(1, 2), transfer(0), transfer(5), transfer(0), b"\x02garbage"]
     executed = execute_block(store, parent, txs, context)
     block = executed.block
     assert block.number == 1 and block.parent_hash == parent.hash
-    assert block.transactions == tuple(txs[:2])
-    assert [r.index for r in executed.receipts] == [0, 1]
+    # nonce 1 came first: it is included in a second pass, after nonce 0
+    assert block.transactions == (txs[1], txs[0])
+    assert [(r.index, r.nonce) for r in executed.receipts] == [(0, 0), (1, 1)]
     assert [(s.position, s.reason, s.retry) for s in executed.skipped] == [
         (2, "nonce_too_high", True),
         (3, "duplicate", False),
