@@ -111,8 +111,13 @@ def encode_done_proof(trace_context: bytes, tx_index: int, post_root: bytes) -> 
     machine = done_machine_record(trace_context, tx_index, post_root)
     if trace_end_state(trace_context, tx_index, post_root) != _hash_record(machine):
         raise AssertionError("DONE record does not hash to traceEnd")
+    return encode_machine_only_proof(machine)
+
+
+def encode_machine_only_proof(machine_record: list[bytes]) -> bytes:
+    """A proof carrying only a ``MachineState`` preimage (DONE padding, boundary states)."""
     value: tuple[object, ...] = (
-        tuple(machine),
+        tuple(machine_record),
         tuple([ZERO_WORD] * 10),
         [], [], ZERO_WORD, [], [], [], [], b"", [], [], [], [],
     )  # fmt: skip

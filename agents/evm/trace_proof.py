@@ -191,9 +191,9 @@ def _base_proof(builder: TraceBuilder, evm: EvmFrame, trace: Trace, index: int) 
 
 
 def _instruction_proof(
-    builder: TraceBuilder, evm: EvmFrame, op: int, trace: Trace, index: int
+    builder: TraceBuilder, evm: EvmFrame, op: int, trace: Trace, index: int, base_only: bool
 ) -> StepProof:
-    if op not in SUPPORTED:
+    if op not in SUPPORTED and not base_only:
         raise ProofNotSupported(f"no proof data for opcode 0x{op:02x} yet")
     proof = _base_proof(builder, evm, trace, index)
     track = builder.tracks[id(evm)]
@@ -334,11 +334,13 @@ def _keccak_block_proof(
     )
 
 
-def prove_step(trace: Trace, index: int) -> StepProof:
+def prove_step(trace: Trace, index: int, *, base_only: bool = False) -> StepProof:
     """Proof data for step ``index`` of ``trace`` (which must carry replay inputs).
 
     The replay uses the same interpreter and hooks and stops at the step's pre-state;
     the collected ``MachineState`` preimage is checked against ``trace.states[index]``.
+    ``base_only`` also answers instruction steps of uncovered classes, with the common
+    openings only (machine, frame, code chunk, stack): what a rejection test sends.
     """
     if trace.inputs is None:
         raise ValueError("trace_transaction(..., backend_factory=...) is needed for proofs")
@@ -354,7 +356,7 @@ def prove_step(trace: Trace, index: int) -> StepProof:
             raise _Captured(_keccak_block_proof(builder, evm, trace, index))
         if len(builder.meta) != index:
             raise ProofNotSupported(f"step {index} is not an instruction step")
-        raise _Captured(_instruction_proof(builder, evm, op, trace, index))
+        raise _Captured(_instruction_proof(builder, evm, op, trace, index, base_only))
 
     from agents.evm.interpreter import run_in_big_stack
 

@@ -172,7 +172,7 @@ contract CoreSteps is IStepClass {
         uint256 lastByte = f.pc + n < f.codeSize ? f.pc + n : f.codeSize - 1;
         uint256 extra = lastByte / CodeChunks.CHUNK_DATA - index;
         // INVARIANT: exactly the chunks holding in-code PUSH data are opened.
-        if (p.chunks.length != 1 + extra) revert BadChunkOpening(index + 1 + extra, p.chunks.length);
+        if (p.chunks.length != 1 + extra) revert BadChunkOpening(index + extra, p.chunks.length);
         bytes32 next1 = extra >= 1 ? StepLib.openChunkAt(p, f, 1, index + 1) : bytes32(0);
         bytes32 next2 = extra >= 2 ? StepLib.openChunkAt(p, f, 2, index + 2) : bytes32(0);
         (, uint256 value) = CodeChunks.pushData(chunk, next1, next2, f.pc);

@@ -1,0 +1,236 @@
+"""Generate tests/vectors/step_proofs.json: golden one-step proofs of the rollup EVM.
+
+Each vector is one step of a Python trace (``agents/evm/trace.py``): its pre-state, the
+proof bytes ``EvmStepVerifier.step`` takes (``agents/evm/proof_abi.py``) and either the
+post-state the contract must return or the exact revert data it must raise (uncovered
+step classes, halts, boundary phases). Several steps of every covered class come from a
+few small programs (``tests/prover/step_programs.py``); the output is deterministic, so
+rerunning reproduces the committed file byte for byte. Read by
+``tests/forge/prover/EvmStepVerifier.t.sol`` and ``benchmarks/bench_step_gas.py``.
+
+    .venv/bin/python tests/vectors/generate_step_vectors.py          # rewrite the file
+    .venv/bin/python tests/vectors/generate_step_vectors.py --check  # exit 1 if stale
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import tempfile
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tests" / "prover"))
+
+from sha3 import keccak_256  # noqa: E402
+
+from agents.evm.commitment import ZERO_WORD, tx_locator, u256  # noqa: E402
+from agents.evm.proof_abi import encode_machine_only_proof, encode_step_proof  # noqa: E402
+from agents.evm.trace import KIND_KECCAK_BLOCK, Trace, kind_name  # noqa: E402
+from agents.evm.trace_proof import SUPPORTED, prove_step  # noqa: E402
+from step_programs import TRACE_CONTEXT, assemble, push, trace_program  # noqa: E402
+
+OUT = Path(__file__).with_name("step_proofs.json")
+PER_KIND = 3
+PER_KIND_OVERRIDE = {0x55: 5}  # every SSTORE gas/refund case of the main program
+CALLDATA = bytes(range(1, 41))
+STORAGE = {1: 5, 2: 7, 100: 3}
+
+# Opcode classes as the coverage table of docs/one-step-prover.md names them.
+CLASSES = [
+    ("arithmetic", set(range(0x01, 0x0C))),
+    ("comparison", set(range(0x10, 0x16))),
+    ("bitwise", set(range(0x16, 0x1E))),
+    ("keccak", {0x20, KIND_KECCAK_BLOCK}),
+    ("environment", {0x30, 0x32, 0x33, 0x34, 0x36, 0x3A, 0x3D} | set(range(0x41, 0x47)) | {0x48, 0x4A}),
+    ("calldata", {0x35}),
+    ("memory", {0x51, 0x52, 0x53, 0x59}),
+    ("storage", {0x54, 0x55}),
+    ("control", {0x56, 0x57, 0x58, 0x5A, 0x5B}),
+    ("push", set(range(0x5F, 0x80))),
+    ("stack", {0x50} | set(range(0x80, 0xA0))),
+]  # fmt: skip
+
+
+def step_class(kind: int) -> str:
+    for name, members in CLASSES:
+        if kind in members:
+            return name
+    return "other"
+
+
+def _binary(op: str, a: int, b: int) -> list[Any]:
+    return [push(b), push(a), op, "POP"]
+
+
+def main_program() -> bytes:
+    """Every covered instruction class at least once, several with edge values."""
+    big = (1 << 255) + 12345
+    items: list[Any] = []
+    for op, a, b in [
+        ("ADD", big, big), ("MUL", 3, 1 << 200), ("SUB", 1, 2), ("DIV", 100, 7), ("DIV", 1, 0),
+        ("SDIV", (1 << 256) - 100, 7), ("MOD", 100, 7), ("SMOD", (1 << 256) - 100, 7),
+        ("EXP", 3, 300), ("EXP", 2, 0), ("SIGNEXTEND", 0, 0xF0), ("LT", 1, 2), ("GT", 1, 2),
+        ("SLT", big, 1), ("SGT", big, 1), ("EQ", 5, 5), ("AND", 0xF0F0, 0xFF00),
+        ("OR", 0xF0, 0x0F), ("XOR", 0xFF, 0x0F), ("BYTE", 31, 0xABCD), ("SHL", 4, 1),
+        ("SHR", 4, 0x100), ("SAR", 4, big),
+    ]:  # fmt: skip
+        items += _binary(op, a, b)
+    items += [push(7), push(5), push(10), "ADDMOD", "POP", push(7), push(5), push(10), "MULMOD"]
+    items += ["POP", push(0), "ISZERO", "NOT", "POP"]
+    # PUSH0, PUSH32, DUPs and SWAPs (16 items for DUP16/SWAP16).
+    items += ["PUSH0", push((1 << 256) - 3, 32)] + [push(i) for i in range(1, 16)]
+    items += ["DUP1", "DUP16", "SWAP1", "SWAP16", "SWAP3"] + ["POP"] * 18
+    items += ["PC", "GAS", "MSIZE", "POP", "POP", "POP"]
+    # Memory: an unaligned MSTORE (grows to 3 words), MSTORE8, MLOAD across two words.
+    items += [push(0xDEADBEEF << 200), push(0x21), "MSTORE", push(0x1FF), push(3), "MSTORE8"]
+    items += [push(0x11), "MLOAD", "POP", "MSIZE", "POP"]
+    # KECCAK256: empty, 40 unaligned bytes, 1300 bytes (opcode step + sponge sub-steps).
+    items += [push(0), push(0), "KECCAK256", "POP", push(40), push(5), "KECCAK256", "POP"]
+    items += [push(1300), push(0), "KECCAK256", "POP"]
+    # CALLDATALOAD: aligned, straddling the view's end, past it; environment opcodes.
+    items += [push(0), "CALLDATALOAD", push(30), "CALLDATALOAD", push(100), "CALLDATALOAD"]
+    items += ["POP", "POP", "POP"]
+    for op in ["ADDRESS", "CALLER", "CALLVALUE", "CALLDATASIZE", "RETURNDATASIZE", "ORIGIN",
+               "GASPRICE", "COINBASE", "TIMESTAMP", "NUMBER", "PREVRANDAO", "GASLIMIT",
+               "CHAINID", "BASEFEE", "BLOBBASEFEE"]:  # fmt: skip
+        items += [op, "POP"]
+    # Storage: cold/warm/absent SLOAD; SSTORE reset, set, clear, restore, set-then-clear.
+    items += [push(1), "SLOAD", push(1), "SLOAD", push(55), "SLOAD", "POP", "POP", "POP"]
+    items += [push(9), push(2), "SSTORE", push(5), push(3), "SSTORE", push(0), push(100), "SSTORE"]
+    items += [push(7), push(2), "SSTORE", push(0), push(3), "SSTORE"]
+    code = assemble(items)
+    # Flow: JUMP over an INVALID to a JUMPDEST; JUMPI not taken, then taken; STOP.
+    tail_at = len(code)
+    dest1 = tail_at + 5  # PUSH2 xx xx, JUMP, INVALID
+    tail = assemble([push(dest1, 2), "JUMP", 0xFE, "JUMPDEST", push(0), push(0, 2), "JUMPI"])
+    dest2 = tail_at + len(tail) + 7  # PUSH1 1, PUSH2 xx xx, JUMPI, INVALID
+    tail += assemble([push(1), push(dest2, 2), "JUMPI", 0xFE, "JUMPDEST", "STOP"])
+    return code + tail
+
+
+def rejected_program() -> bytes:
+    """Instructions of uncovered classes: LOG1, then RETURN."""
+    return assemble([push(0xAB), push(0), push(0), "LOG1", push(0), push(0), "RETURN"])
+
+
+def _hex(value: bytes) -> str:
+    return "0x" + value.hex()
+
+
+def _selector(signature: str) -> bytes:
+    return keccak_256(signature.encode()).digest()[:4]
+
+
+def _vector(trace: Trace, index: int, name: str) -> dict[str, Any]:
+    proof = prove_step(trace, index)
+    kind = trace.kinds[index]
+    return {
+        "name": name,
+        "class": step_class(kind),
+        "kind": kind,
+        "kindName": kind_name(kind),
+        "step": index,
+        "preState": _hex(trace.states[index]),
+        "postState": _hex(trace.states[index + 1]),
+        "proof": _hex(encode_step_proof(proof)),
+    }
+
+
+def _rejection(pre: bytes, proof: bytes, name: str, revert: bytes, kind: int) -> dict[str, Any]:
+    return {
+        "name": name,
+        "kind": kind,
+        "preState": _hex(pre),
+        "proof": _hex(proof),
+        "revertData": _hex(revert),
+    }
+
+
+def build() -> dict[str, Any]:
+    vectors: list[dict[str, Any]] = []
+    rejections: list[dict[str, Any]] = []
+    with tempfile.TemporaryDirectory() as tmp:
+        with trace_program(
+            main_program(), Path(tmp) / "main", calldata=CALLDATA, storage=STORAGE, value=0
+        ) as trace:
+            if trace.result is None or not trace.result.success:
+                raise AssertionError(f"main program failed: {trace.error}")
+            seen: Counter[int] = Counter()
+            kinds = trace.kinds
+            for index, kind in enumerate(kinds):
+                if kind not in SUPPORTED and kind != KIND_KECCAK_BLOCK:
+                    continue
+                last_block = kind == KIND_KECCAK_BLOCK and kinds[index + 1] != KIND_KECCAK_BLOCK
+                if seen[kind] >= PER_KIND_OVERRIDE.get(kind, PER_KIND) and not last_block:
+                    continue
+                seen[kind] += 1
+                vectors.append(_vector(trace, index, f"{kind_name(kind)}#{seen[kind]}"))
+            start_record = [u256(0), trace.pre_root, tx_locator(TRACE_CONTEXT, 1)] + [ZERO_WORD] * 4
+            rejections.append(
+                _rejection(
+                    trace.states[0],
+                    encode_machine_only_proof(start_record),
+                    "TX_START phase",
+                    _selector("PhaseNotSupported(uint256)") + u256(0),
+                    0x100,
+                )
+            )
+        with trace_program(rejected_program(), Path(tmp) / "rejected") as trace:
+            for index, kind in enumerate(trace.kinds):
+                if kind in (0xA1, 0xF3):
+                    proof = prove_step(trace, index, base_only=True)
+                    rejections.append(
+                        _rejection(
+                            trace.states[index],
+                            encode_step_proof(proof),
+                            kind_name(kind),
+                            _selector("StepClassNotSupported(uint256)") + u256(kind),
+                            kind,
+                        )
+                    )
+        with trace_program(assemble(["ADD"]), Path(tmp) / "underflow") as trace:
+            index = trace.kinds.index(0x01)
+            rejections.append(
+                _rejection(
+                    trace.states[index],
+                    encode_step_proof(prove_step(trace, index)),
+                    "ADD stack underflow",
+                    _selector("ExceptionalHaltNotSupported(uint256)") + u256(1),
+                    1,
+                )
+            )
+    return {
+        "description": "One-step proofs of the rollup EVM: generated by "
+        "tests/vectors/generate_step_vectors.py from agents/evm trace mode.",
+        "traceContext": _hex(TRACE_CONTEXT),
+        "txIndex": 1,
+        "vectorCount": len(vectors),
+        "vectors": vectors,
+        "rejectionCount": len(rejections),
+        "rejections": rejections,
+    }
+
+
+def render() -> str:
+    return json.dumps(build(), indent=1) + "\n"
+
+
+def main(argv: list[str]) -> int:
+    text = render()
+    if "--check" in argv:
+        if not OUT.exists() or OUT.read_text() != text:
+            print(f"{OUT.relative_to(ROOT)} is stale: rerun {Path(__file__).name}")
+            return 1
+        print(f"{OUT.relative_to(ROOT)} is up to date")
+        return 0
+    OUT.write_text(text)
+    print(f"wrote {OUT.relative_to(ROOT)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
