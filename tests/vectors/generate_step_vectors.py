@@ -26,12 +26,12 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests" / "prover"))
 
 from sha3 import keccak_256  # noqa: E402
+from step_programs import TRACE_CONTEXT, assemble, push, trace_program  # noqa: E402
 
 from agents.evm.commitment import ZERO_WORD, tx_locator, u256  # noqa: E402
 from agents.evm.proof_abi import encode_machine_only_proof, encode_step_proof  # noqa: E402
 from agents.evm.trace import KIND_KECCAK_BLOCK, Trace, kind_name  # noqa: E402
 from agents.evm.trace_proof import SUPPORTED, prove_step  # noqa: E402
-from step_programs import TRACE_CONTEXT, assemble, push, trace_program  # noqa: E402
 
 OUT = Path(__file__).with_name("step_proofs.json")
 PER_KIND = 3
@@ -45,7 +45,7 @@ CLASSES = [
     ("comparison", set(range(0x10, 0x16))),
     ("bitwise", set(range(0x16, 0x1E))),
     ("keccak", {0x20, KIND_KECCAK_BLOCK}),
-    ("environment", {0x30, 0x32, 0x33, 0x34, 0x36, 0x3A, 0x3D} | set(range(0x41, 0x47)) | {0x48, 0x4A}),
+    ("environment", {0x30, 0x32, 0x33, 0x34, 0x36, 0x3A, 0x3D, 0x48, 0x4A} | set(range(65, 71))),
     ("calldata", {0x35}),
     ("memory", {0x51, 0x52, 0x53, 0x59}),
     ("storage", {0x54, 0x55}),
