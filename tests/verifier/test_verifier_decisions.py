@@ -3,6 +3,7 @@ codec, the L1 inbox rules, and the store's pack lifecycle."""
 
 from __future__ import annotations
 
+import dataclasses
 import zlib
 from pathlib import Path
 
@@ -118,7 +119,8 @@ def test_matching_pack_is_affirmed_and_any_change_rejected(
         st.sampled_from(["tx_roots_commitment", "state_root", "pre_state_root", "tx_count"])
     )
     wrong: object = expected.tx_count + 1 if field == "tx_count" else b"\x99" * 32
-    judged = decide.judge_pack(l1_pack_from(expected, **{field: wrong}), local)
+    changed = dataclasses.replace(l1_pack_from(expected), **{field: wrong})  # type: ignore[arg-type]
+    judged = decide.judge_pack(changed, local)
     assert judged.verdict is Verdict.REJECT
 
 
