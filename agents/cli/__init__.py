@@ -24,9 +24,11 @@ def cli() -> None:
 
 
 def _register_subcommands() -> None:
+    from agents.cli import dashboard as dashboard_commands
     from agents.cli import devnet as devnet_commands
     from agents.cli import dispute as dispute_commands
     from agents.cli import evm as evm_commands
+    from agents.cli import lifecycle as lifecycle_commands
     from agents.cli import load as load_commands
     from agents.cli import node as node_commands
     from agents.cli import roles
@@ -39,7 +41,10 @@ def _register_subcommands() -> None:
     roles.producer.add_command(node_commands.run)
     cli.add_command(dispute_commands.challenger)
     cli.add_command(dispute_commands.dispute)
+    cli.add_command(lifecycle_commands.rollup)
+    cli.add_command(lifecycle_commands.withdraw_command)
     cli.add_command(load_commands.load)
+    cli.add_command(dashboard_commands.dashboard)
     cli.add_command(verifier_commands.verifier)
     cli.add_command(verifier_commands.verify)
 

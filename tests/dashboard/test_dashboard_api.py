@@ -1,0 +1,198 @@
+"""The dashboard's JSON endpoints over a real scene: the producer node as the rollup
+RPC (tiers from ``altrollup_getFinality``, fed by the L1 Rollup), anvil as a plain L2
+(tiers from ``Rollup.tierOfBlock``), dead sources, the page's assets, the CLI."""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+import pytest
+from dashboard_scene import ETHER, Scene
+from promtext import parse
+
+from agents.dashboard.server import Dashboard
+from agents.dashboard.sources import DashboardConfig, bisection_progress
+from agents.dispute.game import Level
+from agents.l1.anvil import AnvilProcess
+from agents.load.report import LoadReport
+
+pytestmark = pytest.mark.xdist_group("dashboard")
+
+ALTROLLUP = str(Path(sys.executable).with_name("altrollup"))
+
+
+def get(url: str) -> tuple[int, str, bytes]:
+    with urllib.request.urlopen(url, timeout=10) as response:
+        return response.status, response.headers["Content-Type"], response.read()
+
+
+def api(server: Dashboard, panel: str) -> dict[str, Any]:
+    status, kind, body = get(f"{server.url}/api/{panel}")
+    assert status == 200 and kind == "application/json"
+    value: dict[str, Any] = json.loads(body)
+    return value
+
+
+def test_blocks_carry_tiers_from_the_node(dashboard: Dashboard, minted: LoadReport) -> None:
+    data = api(dashboard, "blocks")
+    assert data["tierSource"] == "altrollup_getFinality"
+    assert data["tierHeights"]["tier3"] == 2 and data["tierHeights"]["tier2"] == 4
+    tiers = {row["number"]: row["tier"] for row in data["blocks"]}
+    head = max(tiers)
+    assert data["tierHeights"]["tier1"] >= head
+    for number, tier in tiers.items():
+        expected = 3 if number <= 2 else 2 if number <= 4 else 1
+        assert tier == expected, (number, tier)
+    mints = [
+        tx
+        for tx in data["transactions"]
+        if tx["to"] and tx["to"].lower() == minted.contract.lower()
+    ]
+    assert mints, "the NFT mints show among the recent transactions"
+    assert data["throughput"]["series"] and data["throughput"]["tps"] >= 0
+
+
+def test_packs_disputes_sequencers_overview(dashboard: Dashboard, scene: Scene) -> None:
+    packs = {p["id"]: p for p in api(dashboard, "packs")["packs"]}
+    assert [packs[i]["status"] for i in (1, 2, 3)] == [
+        "rollup final", "verification final", "posted",
+    ]  # fmt: skip
+    assert (packs[1]["firstBlock"], packs[1]["lastBlock"]) == (1, 2)
+    assert packs[3]["openGames"] == 1 and not packs[3]["defeated"]
+    assert packs[3]["poster"] == scene.verifiers[3].address
+
+    games = api(dashboard, "disputes")["games"]
+    (game,) = games
+    assert game["id"] == scene.game_id and game["pack"] == 3
+    assert game["status"] == "in_progress" and game["moves"] >= 4
+    assert game["challenger"] == scene.challenger.address
+    assert 0 < game["progress"] < 1
+    assert game["hi"] - game["lo"] >= 1 and game["challengerClockLeft"] > 0
+
+    sequencers = api(dashboard, "sequencers")
+    rows = sequencers["sequencers"]
+    assert {r["address"] for r in rows} == {v.address for v in scene.verifiers}
+    assert tuple(r["address"] for r in rows if r["selected"]) == scene.sequencers
+    assert all(r["stakes"]["ETH"] == str(20 * ETHER) for r in rows)
+    assert sequencers["rollupStatus"] == "ACTIVE" and sequencers["tokens"] == ["ETH"]
+
+    overview = api(dashboard, "overview")
+    assert overview["headPack"] == 3 and overview["finalizedPack"] == 1
+    assert overview["l2ChainId"] == 900_001 and overview["rollupStatus"] == "ACTIVE"
+    assert overview["rollup"] == scene.deployment.rollup.address
+
+
+def test_page_assets_and_metrics(dashboard: Dashboard) -> None:
+    status, kind, body = get(dashboard.url + "/")
+    assert status == 200 and kind.startswith("text/html")
+    assert b"/static/app.js" in body and b"http" not in body.replace(b"http-equiv", b"")
+    for asset, expected in (("app.js", "javascript"), ("style.css", "text/css")):
+        status, kind, body = get(f"{dashboard.url}/static/{asset}")
+        assert status == 200 and expected in kind and len(body) > 500
+        assert b"https://" not in body, "no CDN: everything is served locally"
+    with pytest.raises(urllib.error.HTTPError) as missing:
+        get(dashboard.url + "/static/../sources.py")
+    assert missing.value.code == 404
+    status, kind, body = get(dashboard.url + "/metrics")
+    assert kind.startswith("text/plain; version=0.0.4")
+    exposition = parse(body.decode())
+    assert exposition.types["altrollup_dashboard_http_requests_total"] == "counter"
+    assert (exposition.value("altrollup_dashboard_http_requests_total", route="/") or 0) >= 1
+
+
+def test_tiers_fall_back_to_l1_for_a_plain_node(scene: Scene, anvil: AnvilProcess) -> None:
+    """anvil as the L2 (no altrollup_getFinality): tiers from Rollup.tierOfBlock."""
+    with AnvilProcess() as plain_l2:
+        for _ in range(8):
+            plain_l2_request(plain_l2.url, "evm_mine")
+        server = Dashboard(
+            DashboardConfig(plain_l2.url, anvil.url, deployments=scene.deployments_file)
+        )
+        server.start()
+        try:
+            data = api(server, "blocks")
+        finally:
+            server.stop()
+    assert data["tierSource"] == "L1 Rollup.tierOfBlock"
+    by_number = {row["number"]: (row["tier"], row["pack"]) for row in data["blocks"]}
+    assert by_number[1] == (3, 1) and by_number[2] == (3, 1)
+    assert by_number[3] == (2, 2) and by_number[4] == (2, 2)
+    assert by_number[5] == (1, 3) and by_number[6] == (1, 3), "posted, not verified"
+    assert by_number[7] == (1, None) and by_number[8] == (1, None), "not posted"
+
+
+def plain_l2_request(url: str, method: str) -> None:
+    body = json.dumps({"jsonrpc": "2.0", "id": 1, "method": method, "params": []}).encode()
+    request = urllib.request.Request(url, body, {"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=10) as response:
+        assert "result" in json.loads(response.read())
+
+
+def test_dead_sources_show_errors_not_a_dead_page() -> None:
+    server = Dashboard(DashboardConfig("http://127.0.0.1:1", "http://127.0.0.1:1"))
+    server.start()
+    try:
+        assert "rollup RPC unreachable" in api(server, "blocks")["error"]
+        assert "cannot reach L1" in api(server, "packs")["error"]
+        overview = api(server, "overview")
+        assert "l2Error" in overview and "l1Error" in overview
+        assert get(server.url + "/")[0] == 200
+        exposition = parse(get(server.url + "/metrics")[2].decode())
+        assert exposition.value("altrollup_dashboard_panel_errors_total", panel="blocks") == 1
+    finally:
+        server.stop()
+
+
+def test_bisection_progress() -> None:
+    assert bisection_progress(Level.TRANSACTIONS, 0, 8, 8, 4, False) == 0.0
+    assert bisection_progress(Level.TRANSACTIONS, 4, 6, 8, 4, False) == round(2 / 7, 3)
+    assert bisection_progress(Level.STEPS, 0, 16, 8, 4, False) == round(3 / 7, 3)
+    assert bisection_progress(Level.STEPS, 5, 6, 8, 4, False) == 1.0
+    assert bisection_progress(Level.STEPS, 0, 16, 8, 4, True) == 1.0
+
+
+def test_cli_serves_and_stops(scene: Scene, anvil: AnvilProcess) -> None:
+    process = subprocess.Popen(
+        [ALTROLLUP, "dashboard", "--l1-rpc", anvil.url, "--deployments",
+         str(scene.deployments_file), "--port", "0"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        assert process.stdout is not None
+        line = process.stdout.readline()
+        url = json.loads(line)["dashboard"]
+        assert get(url)[0] == 200
+        packs = json.loads(get(url + "api/packs")[2])
+        assert [p["id"] for p in packs["packs"]] == [3, 2, 1]
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=10) == 0
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        ([], "give --rpc (the rollup) and/or --l1-rpc"),
+        (["--rpc", "localhost:8545"], "--rpc expects http://HOST:PORT"),
+        (["--l1-rpc", "http://127.0.0.1:1", "--deployments", "/no/such/file"], "no file"),
+        (["--l1-rpc", "http://127.0.0.1:1", "--rollup", "0x12"], "not a 0x-prefixed"),
+        (["--rpc", "http://127.0.0.1:1", "--port", "99999"], "Invalid value for '--port'"),
+    ],
+)
+def test_cli_rejects_bad_input(args: list[str], message: str) -> None:
+    started = time.monotonic()
+    out = subprocess.run(
+        [ALTROLLUP, "dashboard", *args], capture_output=True, text=True, timeout=60
+    )
+    assert out.returncode != 0 and message in out.stderr
+    assert "Traceback" not in out.stderr and time.monotonic() - started < 60
