@@ -15,9 +15,9 @@ SOLCX_DIR := $(HOME)/.solcx
 # Tools from node_modules and the venv are found first by every recipe.
 export PATH := $(CURDIR)/$(BIN):$(CURDIR)/node_modules/.bin:$(PATH)
 
-.PHONY: setup devnet test build lint bench clean
+.PHONY: setup browser devnet test build lint bench clean
 
-setup: $(VENV)/.installed node_modules/.installed
+setup: $(VENV)/.installed node_modules/.installed browser
 	@# Links are refreshed every time: a clone elsewhere may have repointed them.
 	@# py-solc-x (and through it ape-solidity) looks for `solc-v<version>` in ~/.solcx.
 	@mkdir -p $(SOLCX_DIR)
@@ -34,6 +34,12 @@ $(VENV)/.installed: pyproject.toml
 	# with 0.3 at run time, 0.8.12 fails to import (HashBytes32). Hence --no-deps.
 	$(BIN)/python -m pip install --quiet --no-deps 'ape-foundry==0.8.11'
 	touch $@
+
+# Headless Chromium + chromedriver (Debian packages) for the dashboard's browser test.
+browser:
+	@test -x /usr/bin/chromium -a -x /usr/bin/chromedriver || { \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+	    chromium chromium-driver >/dev/null; }
 
 node_modules/.installed: package.json package-lock.json
 	npm install --no-audit --no-fund --loglevel=error

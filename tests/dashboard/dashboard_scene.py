@@ -71,6 +71,10 @@ class Window:
     def step_depth(self) -> int:
         return self.base.step_depth
 
+    @property
+    def tx_count(self) -> int:
+        return TXS
+
     def tx_root(self, tx_index: int) -> bytes:
         return self.base.tx_root(self.offset + tx_index)
 
