@@ -11,7 +11,11 @@ from pathlib import Path
 import pytest
 from verifier_env import ChainEnv, L2Chain, advance, deploy, make_verifier
 
-from agents.l1.rollup import DaKind, Tier, Vote, build_pack
+from agents.dispute import merkle
+from agents.dispute.game import read_config
+from agents.dispute.responder import Responder, l1_clock, open_game, send_move
+from agents.dispute.solver import OpenGame, ResolveTimeout
+from agents.l1.rollup import DaKind, Tier, Vote, build_pack, claim_id
 from agents.verifier.da import decode_pack_data
 from agents.verifier.follower import RpcBlockSource
 from agents.verifier.service import tick
@@ -129,3 +133,42 @@ def test_tampered_block_is_refused(chain: ChainEnv, l2: L2Chain, tmp_path: Path)
     del l2.served[3]
     tick(verifier)
     assert verifier.store.last_verified().number == 4  # type: ignore[union-attr]
+
+
+def test_invalidated_pack_is_rebuilt_from_the_reverted_head(
+    chain: ChainEnv, l2: L2Chain, tmp_path: Path
+) -> None:
+    """Our pack loses a game it does not defend (the defender's clock runs out), is
+    invalidated on L1, and the verifier posts the same range again from the reverted
+    head: built -> posted -> invalidated, then a new row built -> posted ("rebuilt")."""
+    deployed = deploy(chain, l2.blocks[0].state_root)
+    rollup = deployed.rollup
+    source = RpcBlockSource.connect(l2.server.url if l2.server else "")
+    verifier, lines = make_verifier(
+        chain, rollup.address, chain.verifiers[0], tmp_path / "v1", source, max_blocks=2
+    )
+    l2.add_block(2)
+    l2.add_block(2)
+    tick(verifier)
+    pack_id = rollup.head()
+    roots = [r for b in l2.blocks[1:3] for r in b.tx_state_roots]
+    config = read_config(deployed.game)
+    responder = Responder(chain.client, deployed.game, chain.challenger, l1_clock(chain.client))
+    opening = OpenGame(claim_id(pack_id), 4, roots[3], tuple(merkle.proof(roots, 3)), b"\x77" * 32)
+    game_id, _ = open_game(responder, opening, config.challenger_bond)
+    advance(chain.client, config.defender_clock + 1)
+    send_move(responder, ResolveTimeout(game_id))
+    rollup.invalidate(chain.challenger, pack_id)
+    assert rollup.head() == 0 and rollup.tier_of(pack_id) is Tier.INVALID
+
+    tick(verifier)
+    rows = verifier.store.packs()
+    assert [r.status for r in rows] == [PackStatus.INVALIDATED, PackStatus.POSTED]
+    assert (rows[1].first_block, rows[1].last_block) == (1, 2)
+    assert rows[1].l1_pack_id == rollup.head() != pack_id
+    assert "invalidated" in rows[1].detail and str(pack_id) in rows[1].detail
+    rebuilt = events(lines.lines, "pack-rebuilt")
+    assert len(rebuilt) == 1 and rebuilt[0]["blocks"] == [1, 2]
+    assert (
+        rollup.pack(rollup.head()).tx_roots_commitment == rollup.pack(pack_id).tx_roots_commitment
+    )
