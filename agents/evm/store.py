@@ -275,10 +275,11 @@ class MerkleStore:
     def _write_unwritten(self) -> None:
         if not self._unwritten_applies:
             return
-        new_nodes = dict(self.nodes.newest(self.nodes.unwritten_count))
-        if not self._keep_intermediate_roots:
-            new_nodes = self._reachable_new_nodes(new_nodes)
-        items = sorted(new_nodes.items())
+        newest = self.nodes.newest(self.nodes.unwritten_count)  # distinct hashes
+        if self._keep_intermediate_roots:
+            items = sorted(newest)
+        else:
+            items = sorted(self._reachable_new_nodes(dict(newest)).items())
         while True:
             try:
                 with self._env.begin(write=True) as txn:

@@ -19,7 +19,8 @@ def mstore(evm: Frame) -> None:
     evm.gas_left -= GAS_VERY_LOW
     if evm.gas_left < 0:
         raise OutOfGasError
-    expand_memory(evm, start, 32)
+    if start + 32 > len(evm.memory):  # the common case (no expansion) skips the call
+        expand_memory(evm, start, 32)
     # OPERATION
     evm.memory[start : start + 32] = value.to_bytes(32, "big")
     # PROGRAM COUNTER
@@ -54,7 +55,8 @@ def mload(evm: Frame) -> None:
     evm.gas_left -= GAS_VERY_LOW
     if evm.gas_left < 0:
         raise OutOfGasError
-    expand_memory(evm, start, 32)
+    if start + 32 > len(evm.memory):  # the common case (no expansion) skips the call
+        expand_memory(evm, start, 32)
     # OPERATION
     stack.append(int.from_bytes(evm.memory[start : start + 32], "big"))
     # PROGRAM COUNTER
