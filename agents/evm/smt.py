@@ -284,7 +284,10 @@ def _update_node(
 def update(store: NodeStore, root: bytes, changes: Mapping[bytes, bytes | None]) -> bytes:
     """Set (or delete, value ``None``) several keys at once; returns the new root.
 
-    New nodes are written to ``store``; old nodes are kept, so ``root`` stays readable.
+    One pass over the tree: the changes are sorted by path and split at every level, so
+    an internal node on the shared prefix of several changed keys is hashed once (the
+    result equals applying the changes one key at a time). New nodes are written to
+    ``store``; old nodes are kept, so ``root`` stays readable.
     """
     if not changes:
         return root

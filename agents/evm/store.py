@@ -21,8 +21,8 @@ may drop up to N-1 of the latest applies, which the producer re-executes). With
 ``keep_intermediate_roots=False`` a group write persists only the nodes reachable from
 the head (per-block persistence: the roots of the other applies in the group stop being
 readable, and a dispute rebuilds them by re-executing the block, which it does anyway
-to produce the step trace); this cuts the LMDB writes 2-4x. Hot nodes, decoded accounts
-and code roots are cached in memory.
+to produce the step trace); this cuts the LMDB writes 2-4x. Hot nodes, decoded accounts,
+committed storage values at the head and code roots are cached in memory.
 """
 
 from __future__ import annotations
