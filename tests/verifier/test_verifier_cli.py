@@ -14,6 +14,7 @@ import signal
 import subprocess
 import sys
 import time
+import urllib.request
 from collections.abc import Callable
 from pathlib import Path
 
@@ -65,7 +66,7 @@ def test_kill9_and_restart_never_double_posts(
     start_nonce = chain.client.w3.eth.get_transaction_count(account.address)
     assert l2.server is not None
 
-    def start(crash: str | None = None) -> subprocess.Popen[bytes]:
+    def start(crash: str | None = None, *extra: str) -> subprocess.Popen[bytes]:
         env = dict(os.environ)
         env.pop("ALTROLLUP_VERIFIER_CRASH_AT", None)
         if crash:
@@ -74,7 +75,7 @@ def test_kill9_and_restart_never_double_posts(
             "verifier", "run", "--l1-rpc", anvil.url, "--rollup", rollup.address,
             "--key", key, "--l2-rpc", l2.server.url if l2.server else "",
             "--state-dir", str(state_dir), "--pack-blocks", "2", "--pack-interval", "3600",
-            "--no-finalize", "--poll-interval", "0.05",
+            "--no-finalize", "--poll-interval", "0.05", *extra,
         )  # fmt: skip
         return subprocess.Popen(command, stderr=stderr_path.open("ab"), env=env)
 
@@ -103,10 +104,19 @@ def test_kill9_and_restart_never_double_posts(
     process.wait(timeout=10)
     for _ in range(2):
         l2.add_block(1)
-    process = start()
+    process = start(None, "--metrics-port", "0")
     wait_for(lambda: rollup.pack(rollup.head()).last_block == 14)
+    listening = [
+        json.loads(line)["url"]
+        for line in stderr_path.read_text().splitlines()
+        if '"metrics-listening"' in line
+    ]
+    with urllib.request.urlopen(listening[-1], timeout=10) as response:
+        metrics = response.read().decode()
     process.send_signal(signal.SIGTERM)
     assert process.wait(timeout=30) == 0
+    assert 'altrollup_verifier_packs{status="posted"} 7' in metrics
+    assert "altrollup_verifier_verified_height 14" in metrics
 
     posts = posted_by(rollup, account.address)
     ranges = [(first, last) for _, first, last in posts]
@@ -171,3 +181,29 @@ def test_verify_command(chain: ChainEnv, l2: L2Chain, anvil: AnvilProcess, tmp_p
     )
     assert future.returncode == 1
     assert future.stderr.strip() == "error: block 99 does not exist yet (the chain is at block 4)"
+
+
+def test_verifier_run_errors_are_one_line(
+    chain: ChainEnv, l2: L2Chain, anvil: AnvilProcess, tmp_path: Path
+) -> None:
+    rollup = deploy(chain, l2.blocks[0].state_root).rollup
+    assert l2.server is not None
+    base = ["verifier", "run", "--l1-rpc", anvil.url, "--state-dir", str(tmp_path / "s")]
+    cases = [
+        (["--rollup", rollup.address, "--key", "0x12", "--l2-rpc", l2.server.url],
+         "error: --key is not a valid private key"),
+        (["--rollup", chain.owner.address, "--key", chain.keys[1], "--l2-rpc", l2.server.url],
+         f"error: no contract at {chain.owner.address}"),
+        (["--rollup", rollup.address, "--key", chain.keys[5], "--l2-rpc", l2.server.url],
+         f"error: {chain.challenger.address} is not an eligible verifier"),
+        (["--rollup", rollup.address, "--key", chain.keys[1], "--l2-rpc", "http://127.0.0.1:1"],
+         "error: L2 RPC http://127.0.0.1:1: eth_blockNumber"),
+        (["--rollup", rollup.address, "--key", chain.keys[1], "--l2-rpc", l2.server.url,
+          "--genesis", str(tmp_path / "missing.json")],
+         "error: cannot read genesis file"),
+    ]  # fmt: skip
+    for args, expected in cases:
+        done = subprocess.run(altrollup(*base, *args), capture_output=True, text=True)
+        assert done.returncode != 0, args
+        assert done.stderr.startswith(expected), done.stderr
+        assert "Traceback" not in done.stderr
