@@ -2,7 +2,8 @@
 
 Routes (GET only):
 
-* ``/`` — the page (``static/index.html``); ``/static/<file>`` — its script and style;
+* ``/`` — the page (``static/index.html``); ``/static/<file>`` — its script, style and
+  icon (also at ``/favicon.ico``);
 * ``/api/overview``, ``/api/blocks``, ``/api/packs``, ``/api/disputes``,
   ``/api/sequencers`` — one JSON object per panel (:class:`~agents.dashboard.sources.Collector`);
 * ``/metrics`` — Prometheus text (requests by route, panel read errors, heads);
@@ -105,6 +106,8 @@ def _handler_for(dashboard: Dashboard) -> type[BaseHTTPRequestHandler]:
             dashboard.metrics.inc("http_requests_total", route=route)
             if path in ("/", "/index.html"):
                 self._static("index.html")
+            elif path == "/favicon.ico":
+                self._static("favicon.svg")
             elif path.startswith("/static/"):
                 self._static(path.removeprefix("/static/"))
             elif path.startswith("/api/") and path.removeprefix("/api/") in PANELS:
@@ -138,6 +141,6 @@ def _route_name(path: str) -> str:
         return "/static"
     if path.startswith("/api/") and path.removeprefix("/api/") in PANELS:
         return path
-    if path in ("/metrics", "/healthz"):
+    if path in ("/metrics", "/healthz", "/favicon.ico"):
         return path
     return "other"

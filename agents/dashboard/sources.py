@@ -503,19 +503,22 @@ class Collector:
         }
 
 
-def throughput(blocks: list[dict[str, Any]]) -> dict[str, Any]:
-    """tx/s over ``blocks`` (newest first) by block timestamps, plus a per-block series."""
+def throughput(blocks: list[dict[str, Any]], window: int = 10) -> dict[str, Any]:
+    """tx/s over the last ``window`` seconds of block time (``blocks`` newest first; the
+    genesis block, timestamp 0, is left out), plus a per-block series for the chart."""
     series = [
         {"number": _int(b["number"]), "txCount": len(b.get("transactions", [])),
          "timestamp": _int(b["timestamp"])}
         for b in reversed(blocks)
+        if _int(b["timestamp"]) > 0
     ]  # fmt: skip
-    if len(series) < 2:
-        return {"tps": 0.0, "window": 0, "series": series}
-    span = series[-1]["timestamp"] - series[0]["timestamp"]
-    txs = sum(point["txCount"] for point in series[1:])
-    tps = txs / span if span > 0 else float(txs)
-    return {"tps": round(tps, 2), "window": span, "series": series}
+    if not series:
+        return {"tps": 0.0, "window": 0, "txs": 0, "series": series}
+    latest = series[-1]["timestamp"]
+    recent = [p for p in series if p["timestamp"] > latest - window]
+    span = min(window, latest - series[0]["timestamp"] + 1)
+    txs = sum(point["txCount"] for point in recent)
+    return {"tps": round(txs / span, 2), "window": span, "txs": txs, "series": series}
 
 
 def bisection_progress(

@@ -18,7 +18,7 @@ from dashboard_scene import ETHER, Scene
 from promtext import parse
 
 from agents.dashboard.server import Dashboard
-from agents.dashboard.sources import DashboardConfig, bisection_progress
+from agents.dashboard.sources import DashboardConfig, bisection_progress, throughput
 from agents.dispute.game import Level
 from agents.l1.anvil import AnvilProcess
 from agents.load.report import LoadReport
@@ -196,3 +196,16 @@ def test_cli_rejects_bad_input(args: list[str], message: str) -> None:
     )
     assert out.returncode != 0 and message in out.stderr
     assert "Traceback" not in out.stderr and time.monotonic() - started < 60
+
+
+def test_throughput_over_recent_block_time() -> None:
+    def block(number: int, timestamp: int, txs: int) -> dict[str, Any]:
+        return {"number": hex(number), "timestamp": hex(timestamp), "transactions": ["0x"] * txs}
+
+    newest_first = [block(5, 1005, 4), block(4, 1004, 2), block(3, 1000, 10), block(2, 990, 7)]
+    result = throughput([*newest_first, block(0, 0, 0)])
+    assert result["tps"] == 1.6 and result["window"] == 10 and result["txs"] == 16
+    assert [p["number"] for p in result["series"]] == [2, 3, 4, 5], "genesis is left out"
+    young = throughput([block(2, 501, 3), block(1, 500, 3)])
+    assert young["window"] == 2 and young["tps"] == 3.0
+    assert throughput([])["tps"] == 0.0

@@ -100,7 +100,7 @@ function renderBlocks(data) {
       el("td", {}, code(short(b.hash), b.hash)),
       el("td", {}, b.txCount),
       el("td", {}, b.gasUsed.toLocaleString()),
-      el("td", {}, `${Math.max(0, Math.round(now - b.timestamp))}s`),
+      el("td", {}, b.timestamp === 0 ? "genesis" : `${Math.max(0, Math.round(now - b.timestamp))}s`),
       el("td", {}, badge(b.tier, TIER_LABEL[b.tier] || b.tierName), b.pack ? el("span", { class: "muted small" }, ` pack ${b.pack}`) : null),
     )));
   document.getElementById("transactions-body").replaceChildren(...data.transactions.map((t) =>
@@ -116,7 +116,7 @@ function renderBlocks(data) {
 
 function renderThroughput(tp) {
   document.getElementById("tps-value").textContent = tp.tps.toLocaleString(undefined, { maximumFractionDigits: 1 });
-  document.getElementById("tps-window").textContent = tp.window ? `over the last ${tp.window}s of blocks` : "";
+  document.getElementById("tps-window").textContent = tp.window ? `over the last ${tp.window}s of blocks (${tp.txs} txs)` : "";
   const svg = document.getElementById("tps-chart");
   const series = tp.series;
   const max = Math.max(1, ...series.map((p) => p.txCount));
@@ -177,9 +177,9 @@ function renderDisputes(data) {
       el("div", { class: "bar", title: `bisection ${Math.round(g.progress * 100)}%` },
         el("div", {})),
       el("div", { class: "row small" },
-        el("span", {}, "challenger ", code(short(g.challenger), g.challenger), ` ⏱ ${duration(g.challengerClockLeft)}`),
-        el("span", {}, "defender ", code(short(g.defender), g.defender), ` ⏱ ${duration(g.defenderClockLeft)}`)),
-      el("div", { class: "row small muted" }, where, finished ? "" : `· ${g.turn} to move`),
+        el("span", {}, "challenger ", code(short(g.challenger), g.challenger), ` · clock ${duration(g.challengerClockLeft)} left`),
+        el("span", {}, "defender ", code(short(g.defender), g.defender), ` · clock ${duration(g.defenderClockLeft)} left`)),
+      el("div", { class: "row small muted" }, finished ? where : `${where} · ${g.turn} to move`),
     );
   });
   const box = document.getElementById("disputes-body");
