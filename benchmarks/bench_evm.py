@@ -30,9 +30,12 @@ includes the time other processes held the core). Both are printed.
   commitment per step), for the same ERC-20 transfers and loop; "n/a" if the module is
   missing.
 
-Targets from issue 3 are printed beside the numbers: fast mode >= 2,000 ERC-20
-transfers/s, trace mode >= 50,000 steps/s. ``--profile`` adds cProfile (and pyinstrument,
-if installed) reports of our fast mode on the ERC-20 workload.
+Targets from issue 3 are printed beside the numbers (checked against the CPU rate): fast
+mode >= 2,000 ERC-20 transfers/s with the rollup's committed state root per transaction
+(the MerkleStore rows; the MemoryBackend row computes Ethereum's MPT root for the state
+tests and is shown for comparison only), trace mode >= 50,000 steps/s. ``--profile``
+adds cProfile (and pyinstrument, if installed) reports of our fast mode on the ERC-20
+workload.
 """
 
 from __future__ import annotations
@@ -713,7 +716,8 @@ def main() -> None:
     )
     erc20 = "ERC-20 tx/s"
     rows = [
-        (f"{erc20}, ours fast, MemoryBackend (MPT root/tx)", memory, revm, pyevm, FAST_TARGET_TPS),
+        # Ethereum's MPT root (state tests), not the rollup's committed state: no target.
+        (f"{erc20}, ours fast, MemoryBackend (MPT root/tx)", memory, revm, pyevm, None),
         (f"{erc20}, ours fast, MerkleStore (SMT root/tx)", store_tps, revm, pyevm, FAST_TARGET_TPS),
         (
             f"{erc20}, ours fast, MerkleStore, LMDB write/{BATCHED_APPLIES_PER_WRITE} tx",
