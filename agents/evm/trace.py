@@ -23,7 +23,7 @@ Proof data for a single step is produced by replaying the transaction up to that
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -240,8 +240,8 @@ class Trace:
     tx_index: int
     pre_root: bytes
     post_root: bytes
-    states: list[bytes]
-    meta: list[int]
+    states: Sequence[bytes]
+    meta: Sequence[int]
     result: TxResult | None
     error: Exception | None
     inputs: TraceInputs | None = None
@@ -293,7 +293,70 @@ class Trace:
 def trace_to_root(states: Sequence[bytes]) -> bytes:
     """The instruction-state Merkle root: the word tree (docs/commitment.md section 3)
     over the machine states ``[start, after step 0, ...]``."""
+    if isinstance(states, StreamedStates):
+        return states.root()
     return merkle_root(list(states))
+
+
+class StreamedStates(Sequence[bytes]):
+    """The states of a trace run with ``keep_states=False``: O(log n) memory.
+
+    Keeps the first and the last state, the count and the word-tree frontier (so
+    :func:`trace_to_root` still works); any other index raises ``IndexError``.
+    """
+
+    __slots__ = ("length", "first", "last", "tree")
+
+    def __init__(self) -> None:
+        self.length = 0
+        self.first = ZERO_WORD
+        self.last = ZERO_WORD
+        self.tree = MerkleBuilder()
+
+    def append(self, state: bytes) -> None:
+        if not self.length:
+            self.first = state
+        self.length += 1
+        self.last = state
+        self.tree.append(state)
+
+    def root(self) -> bytes:
+        return self.tree.root()
+
+    def __len__(self) -> int:
+        return self.length
+
+    def __getitem__(self, index: int) -> bytes:  # type: ignore[override]
+        position = index + self.length if index < 0 else index
+        if position == 0 and self.length:
+            return self.first
+        if position == self.length - 1 and self.length:
+            return self.last
+        raise IndexError(f"state {index}: a streamed trace keeps only its first and last states")
+
+    def __iter__(self) -> Iterator[bytes]:
+        raise TypeError("a streamed trace keeps only its first and last states")
+
+
+class StepCounter(Sequence[int]):
+    """Step metadata of a trace run with ``keep_states=False``: only the count."""
+
+    __slots__ = ("length",)
+
+    def __init__(self) -> None:
+        self.length = 0
+
+    def append(self, _meta: int) -> None:
+        self.length += 1
+
+    def __len__(self) -> int:
+        return self.length
+
+    def __getitem__(self, index: int) -> int:  # type: ignore[override]
+        raise IndexError(f"step {index}: a streamed trace keeps no per-step metadata")
+
+    def __iter__(self) -> Iterator[int]:
+        raise TypeError("a streamed trace keeps no per-step metadata")
 
 
 # ------------------------------------------------------------------ per-frame tracking
@@ -372,8 +435,8 @@ class TraceBuilder:
     tx_env_hash: bytes
     tx: Transaction
     start: bytes
-    states: list[bytes] = field(default_factory=list)
-    meta: list[int] = field(default_factory=list)
+    states: list[bytes] | StreamedStates = field(default_factory=list)
+    meta: list[int] | StepCounter = field(default_factory=list)
     tracks: dict[int, FrameTrack] = field(default_factory=dict)
     stack_of_tracks: list[FrameTrack] = field(default_factory=list)
     suspended: list[bytes] = field(default_factory=lambda: [ZERO_WORD])
@@ -886,6 +949,8 @@ class TraceBuilder:
         track.child = None
         child_evm = child.evm
         assert child_evm is not None
+        # The child frame is over: forget its track (and with it the frame's memory).
+        del self.tracks[id(child_evm)]
         op = track.last_op
         output = child_evm.output
         if not evm.return_data:
@@ -1069,12 +1134,16 @@ def trace_transaction(
     stop_at: int | None = None,
     on_stop: Callable[[TraceBuilder, EvmFrame, int], None] | None = None,
     observer: Callable[[TraceBuilder, EvmFrame, int], None] | None = None,
+    keep_states: bool = True,
 ) -> Trace:
     """Apply ``tx`` to ``backend`` exactly as fast mode does, committing every step.
 
     The backend is modified (``apply``) as in fast mode and ``Trace.result`` is the
     same :class:`TxResult`. ``backend_factory`` (optional) rebuilds the pre-state for
-    :func:`agents.evm.trace_proof.prove_step` replays.
+    :func:`agents.evm.trace_proof.prove_step` replays. ``keep_states=False`` streams
+    the states (:class:`StreamedStates`, :class:`StepCounter`): memory stays bounded
+    however many steps run, and the trace keeps its first and last states, step
+    count and :func:`trace_to_root`, but no per-step states or metadata.
     """
     if sender is None:
         from agents.evm.transactions import recover_sender
@@ -1094,6 +1163,9 @@ def trace_transaction(
         on_stop=on_stop,
         observer=observer,
     )
+    if not keep_states:
+        builder.states = StreamedStates()
+        builder.meta = StepCounter()
     builder.states.append(start)
     builder.seen = world.seen
     builder.fast_ok = stop_at is None
@@ -1150,6 +1222,8 @@ __all__ = [
     "KIND_KECCAK_BLOCK",
     "KIND_TX_END",
     "KIND_TX_START",
+    "StepCounter",
+    "StreamedStates",
     "Trace",
     "TraceBuilder",
     "TraceInputs",

@@ -122,25 +122,52 @@ def pre_state_of(backend: StateBackend) -> tuple[OverlayNodes, bytes, Callable[[
 
 @dataclass(slots=True)
 class ChainedSet:
-    """SMT membership root plus insertion-ordered hash chain (``SetCommitment`` words)."""
+    """SMT membership root plus insertion-ordered hash chain (``SetCommitment`` words).
+
+    ``members`` mirrors the set in insertion order and ``chains[i]`` is the chain over
+    the first ``i`` members, so :meth:`sync` costs only the members added or removed
+    since the last call (a revert drops a suffix, later insertions append).
+    """
 
     root: bytes = smt.EMPTY
     chain: bytes = ZERO_WORD
     count: int = 0
+    members: list[bytes] = field(default_factory=list)
+    chains: list[bytes] = field(default_factory=lambda: [ZERO_WORD])
 
     def words(self) -> tuple[bytes, bytes, bytes]:
         return (self.root, self.chain, u256(self.count))
 
+    def sync(self, nodes: OverlayNodes, current: dict[bytes, bool]) -> None:
+        """Bring the commitment up to ``current`` (an insertion-ordered dict)."""
+        now = list(current)
+        members = self.members
+        if len(now) >= len(members) and now[: len(members)] == members:
+            keep = len(members)  # the common case: only insertions
+        else:
+            keep = 0
+            while keep < len(members) and keep < len(now) and now[keep] == members[keep]:
+                keep += 1
+        if keep == len(members) == len(now):
+            return
+        changes: dict[bytes, bytes | None] = dict.fromkeys(members[keep:])
+        changes.update(dict.fromkeys(now[keep:], ONE_WORD))
+        self.root = smt.update(nodes, self.root, changes)
+        del members[keep:]
+        del self.chains[keep + 1 :]
+        chain = self.chains[-1]
+        for key in now[keep:]:
+            chain = keccak_256(chain + keccak_256(key).digest()).digest()
+            members.append(key)
+            self.chains.append(chain)
+        self.chain = chain
+        self.count = len(members)
+
 
 def chained_set_of(nodes: OverlayNodes, members: dict[bytes, bool]) -> ChainedSet:
-    """Commit a (small) insertion-ordered set from scratch."""
+    """Commit an insertion-ordered set from scratch."""
     out = ChainedSet()
-    if not members:
-        return out
-    out.root = smt.update(nodes, smt.EMPTY, dict.fromkeys(members, ONE_WORD))
-    for key in members:
-        out.chain = keccak_256(out.chain + keccak_256(key).digest()).digest()
-    out.count = len(members)
+    out.sync(nodes, members)
     return out
 
 
@@ -328,9 +355,9 @@ class WorldMirror:
                 {a: (ONE_WORD if a in state.created else None) for a in dirty_created},
             )
         if touched_changed:
-            self.touched = chained_set_of(nodes, state.touched)
+            self.touched.sync(nodes, state.touched)
         if destructed_changed:
-            self.destructed = chained_set_of(nodes, state.destroyed)
+            self.destructed.sync(nodes, state.destroyed)
 
 
 def new_world_mirror(backend: StateBackend) -> WorldMirror:
