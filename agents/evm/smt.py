@@ -310,7 +310,7 @@ def _path_order(change: tuple[int, bytes, bytes | None]) -> int:
 
 
 _PATHS: dict[bytes, bytes] = {}
-_PATH_CACHE_LIMIT = 1 << 18
+_PATH_CACHE_LIMIT = 1 << 16
 
 
 def _remember_path(key: bytes) -> bytes:
