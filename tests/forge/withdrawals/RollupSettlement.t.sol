@@ -332,6 +332,19 @@ contract RollupSettlementTest is TestBase {
         vm.assertEq(amount, 10 ether);
     }
 
+    event log_named_uint(string key, uint256 val);
+
+    function test_settle_gas() public {
+        _bind();
+        _end();
+        _finalize(_post(WithdrawalVectors.stateRoot(json), false));
+        uint256 g = gasleft();
+        settlement.settle(rollupId);
+        uint256 used = g - gasleft();
+        emit log_named_uint("settle execution gas (2 sequencers)", used);
+        vm.assertLe(used, 120_000, "settle stays cheap");
+    }
+
     function test_endOfLife_emptyFinalPackWorks() public {
         _bind();
         uint256 first = _post(WithdrawalVectors.stateRoot(json), false);
