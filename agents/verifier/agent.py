@@ -12,7 +12,8 @@ test_agent_decisions.py, with hypothesis):
 - :func:`votes_to_cast`: the votes to send this round (never on our own packs, never
   twice, never on final or invalid packs; an affirmation only while it still counts);
 - :func:`next_pack`: the range of the next pack to post: N blocks, or fewer once the
-  oldest unposted block is T seconds old; nothing while the L1 head disagrees with us;
+  oldest unposted block is T seconds old; nothing while the L1 head disagrees with us
+  or any pending pack of the L1 chain is one we reject (even with a right final root);
 - :func:`packs_to_finalize`: pending packs whose challenge window is over, in order;
 - :func:`reconcile_packs`: the lifecycle moves of our own packs given the L1 tiers.
 """
@@ -260,6 +261,15 @@ def next_pack(
             f"(block {head.last_block})",
             blocked=True,
         )
+    for pack in state.pending:
+        judgement = judge_pack(pack, local)
+        if judgement.verdict is Verdict.REJECT:
+            # its final root may even be right: never extend a chain holding a wrong pack
+            return NoPack(
+                f"L1 pack {pack.pack_id} is wrong ({judgement.reason}); waiting for its "
+                "invalidation",
+                blocked=True,
+            )
     first = head.last_block + 1
     available = local.verified_head - head.last_block
     if available <= 0:

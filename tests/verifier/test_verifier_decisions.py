@@ -194,6 +194,11 @@ def test_next_pack_is_blocked_when_the_l1_head_disagrees() -> None:
     state = L1State(now=0, finalized=GENESIS, pending=(liar,))
     plan = decide.next_pack(state, local, PackPolicy(1, 0), 10)
     assert isinstance(plan, NoPack) and plan.blocked and "differs" in plan.reason
+    # a head whose final root is ours but whose per-tx roots are not is not extended either
+    sneaky = dataclasses.replace(liar, state_root=root(2), tx_roots_commitment=b"\x05" * 32)
+    local2 = LocalChain({**local.blocks, 2: LocalBlock(2, root(3), (root(3),), 0)})
+    plan = decide.next_pack(L1State(0, GENESIS, (sneaky,)), local2, PackPolicy(1, 0), 10)
+    assert isinstance(plan, NoPack) and plan.blocked and "is wrong" in plan.reason
     # after the liar's pack is invalidated the head reverts: the range is rebuilt from it
     reverted = L1State(now=0, finalized=GENESIS, pending=())
     rebuilt = decide.next_pack(reverted, local, PackPolicy(1, 0), 10)

@@ -143,9 +143,16 @@ class L2Chain:
 
 
 def deploy(
-    chain: ChainEnv, genesis_root: bytes, *, window: int = WINDOW, quorum: int = 1
+    chain: ChainEnv,
+    genesis_root: bytes,
+    *,
+    window: int = WINDOW,
+    quorum: int = 1,
+    step_verifier: str | None = None,
 ) -> RollupDeployment:
-    """A fresh Rollup + DisputeGame (AlphabetVM) whose genesis is ``genesis_root``."""
+    """A fresh Rollup + DisputeGame whose genesis is ``genesis_root``; the game's step
+    verifier and trace binding are the AlphabetVM unless ``step_verifier`` is given."""
+    vm = step_verifier or chain.alphabet.address
     return deploy_rollup(
         chain.client,
         chain.owner,
@@ -159,8 +166,8 @@ def deploy(
             min_verifier_stake=10 * ETHER,
         ),
         game=GameParams(
-            step_verifier=chain.alphabet.address,
-            trace_binding=chain.alphabet.address,
+            step_verifier=vm,
+            trace_binding=vm,
             step_depth=4,
             challenger_clock=600,
             defender_clock=600,
