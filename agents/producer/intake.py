@@ -291,8 +291,18 @@ class ProducerIntake:
     def submit_direct(self, raw: bytes, tx_hash: bytes) -> OrderedTx:
         """Stamp and store a directly submitted (already checked) transaction."""
         with self._lock:
-            if self.knows(tx_hash):
-                raise Rejected("already_known", "already known")
+            stored = self.submit_direct_many([(raw, tx_hash)])[0]
+        if stored is None:
+            raise Rejected("already_known", "already known")
+        return stored
+
+    def submit_direct_many(self, items: Sequence[tuple[bytes, bytes]]) -> list[OrderedTx | None]:
+        """Stamp and store several checked ``(raw, tx_hash)`` in one SQLite transaction,
+        in order; ``None`` for a hash already held (or repeated in ``items``)."""
+        out: list[OrderedTx] = []
+        answers: list[OrderedTx | None] = []
+        with self._lock:
+            known = self.known_hashes([h for _, h in items])
             self._conn.execute("BEGIN IMMEDIATE")
             try:
                 self._ensure_aggregator(self.direct_id)
@@ -301,12 +311,20 @@ class ProducerIntake:
                     " WHERE aggregator_id=?",
                     (self.direct_id,),
                 ).fetchone()
-                seq, ts = last_seq + 1, max(last_ts, self.clock_ms())
-                self._conn.execute(
+                ts = max(last_ts, self.clock_ms())
+                for raw, tx_hash in items:
+                    if tx_hash in known:
+                        answers.append(None)
+                        continue
+                    known.add(tx_hash)
+                    out.append(OrderedTx(ts, self.direct_id, last_seq + len(out) + 1, tx_hash, raw))
+                    answers.append(out[-1])
+                self._conn.executemany(
                     "INSERT INTO entries(aggregator_id, seq, timestamp_ms, tx_hash, raw,"
                     " received_ms) VALUES (?, ?, ?, ?, ?, ?)",
-                    (self.direct_id, seq, ts, tx_hash, raw, ts),
+                    [(self.direct_id, t.seq, ts, t.tx_hash, t.raw, ts) for t in out],
                 )
+                seq = last_seq + len(out)
                 self._conn.execute(
                     "UPDATE aggregators SET contiguous_seq=?, contiguous_ts_ms=?, head_seq=?,"
                     " head_now_ms=?, last_heard_ms=? WHERE aggregator_id=?",
@@ -316,7 +334,21 @@ class ProducerIntake:
             except BaseException:
                 self._conn.execute("ROLLBACK")
                 raise
-        return OrderedTx(ts, self.direct_id, seq, tx_hash, raw)
+        return answers
+
+    def known_hashes(self, hashes: Sequence[bytes]) -> set[bytes]:
+        """Which of ``hashes`` the intake already holds (one query per 500)."""
+        found: set[bytes] = set()
+        with self._lock:
+            for start in range(0, len(hashes), 500):
+                chunk = list(hashes[start : start + 500])
+                marks = ",".join("?" * len(chunk))
+                rows = self._conn.execute(
+                    f"SELECT tx_hash FROM entries WHERE tx_hash IN ({marks})",  # noqa: S608
+                    chunk,
+                ).fetchall()
+                found.update(bytes(r[0]) for r in rows)
+        return found
 
     def knows(self, tx_hash: bytes) -> bool:
         with self._lock:

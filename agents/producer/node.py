@@ -200,6 +200,7 @@ class ProducerNode:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._deferred_seen: set[bytes] = set()
+        self._wake = threading.Event()
         self.recover()
 
     # --- start-up and recovery ----------------------------------------------------------
@@ -351,16 +352,25 @@ class ProducerNode:
         self.log(event, hash="0x" + skip.tx_hash.hex(), sender=sender, reason=skip.reason,
                  detail=skip.detail)  # fmt: skip
 
+    def notify_arrival(self) -> None:
+        """A transaction reached the intake: build early if the block time allows."""
+        self._wake.set()
+
     def _builder_loop(self) -> None:
+        """Seal at most one block per ``block_time_ms``; wake early when transactions
+        arrive after a quiet period (low latency at low load), otherwise every tick
+        (deferred transactions, aggregators' ordering cut)."""
         interval = self.config.block_time_ms / 1000
-        next_tick = time.monotonic()
+        last = time.monotonic() - interval
         while not self._stop.is_set():
-            next_tick += interval
-            delay = next_tick - time.monotonic()
-            if delay < 0:
-                next_tick = time.monotonic()
-            elif self._stop.wait(delay):
+            self._wake.wait(max(0.0, last + interval - time.monotonic()) or interval)
+            self._wake.clear()
+            remaining = last + interval - time.monotonic()
+            if remaining > 0 and self._stop.wait(remaining):
                 return
+            if self._stop.is_set():
+                return
+            last = time.monotonic()
             try:
                 self.build_once()
             except Exception as exc:  # noqa: BLE001 - keep producing; report it
@@ -413,6 +423,7 @@ class ProducerNode:
 
     def stop(self) -> None:
         self._stop.set()
+        self._wake.set()
         if self._thread is not None:
             self._thread.join(timeout=10)
         if self.intake_service is not None:

@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Any
 
 from eth_abi import decode as abi_decode
 
-from agents.aggregator.validation import parse_raw_param
+from agents.aggregator.validation import Admitted, Rejected, admit, parse_raw_param
 from agents.evm import smt
 from agents.evm.backend import EMPTY_CODE_HASH
 from agents.evm.exceptions import (
@@ -47,9 +47,9 @@ from agents.evm.transactions import Transaction, decode_transaction, intrinsic_g
 from agents.evm.vm import BlockEnv
 from agents.producer.blocks import Block, BlockReceipt, keccak, next_base_fee
 from agents.producer.chain import LockedView, OverlayBackend
-from agents.producer.intake import IntakeService, send_raw_transaction, submit_batch
+from agents.producer.intake import IntakeService, submit_batch
 from agents.producer.node import pending_nonce
-from agents.rpc.server import INVALID_PARAMS, RpcError, positional_params
+from agents.rpc.server import INTERNAL_ERROR, INVALID_PARAMS, RpcError, positional_params
 
 if TYPE_CHECKING:
     from agents.producer.node import ProducerNode
@@ -856,10 +856,59 @@ class EthApi:
 
     # --- transactions in ---
     def send_raw_transaction(self, service: IntakeService, params: Any) -> str:
-        answer = send_raw_transaction(service, params)
-        raw = parse_raw_param(positional_params(params, 1, 1)[0])
-        self.node.pending.add_raw(raw, self.node.config.chain_id)
-        return answer
+        """Direct submission of one transaction (see :meth:`send_raw_transactions`)."""
+        (outcome,) = self.send_raw_transactions(service, [params])
+        if isinstance(outcome, RpcError):
+            raise outcome
+        return outcome
+
+    def send_raw_transactions(
+        self, service: IntakeService, calls: list[Any]
+    ) -> list[str | RpcError]:
+        """``eth_sendRawTransaction`` calls of one request: the intake's admission checks
+        one by one, then every accepted one stored in one SQLite transaction (in order).
+        The sender recovered by the check feeds the pending pool and the builder."""
+        outcomes: list[str | RpcError] = [RpcError(INTERNAL_ERROR, "unanswered")] * len(calls)
+        admitted: list[tuple[int, Admitted]] = []
+        raws: list[tuple[int, bytes]] = []
+        for index, params in enumerate(calls):
+            try:
+                (value,) = positional_params(params, 1, 1)
+                raws.append((index, parse_raw_param(value)))
+            except RpcError as exc:
+                outcomes[index] = self._rejected(service, exc)
+        # "already known" comes first (a resend after a lost answer must not read as
+        # "nonce too low"); the insert re-checks atomically
+        known = service.intake.known_hashes([keccak(raw) for _, raw in raws])
+        for index, raw in raws:
+            try:
+                if keccak(raw) in known:
+                    raise Rejected("already_known", "already known")
+                admitted.append((index, admit(raw, service.policy, service.state)))
+            except RpcError as exc:
+                outcomes[index] = self._rejected(service, exc)
+        stored = service.intake.submit_direct_many([(a.raw, a.tx_hash) for _, a in admitted])
+        accepted = 0
+        for (index, item), entry in zip(admitted, stored, strict=True):
+            if entry is None:
+                outcomes[index] = self._rejected(
+                    service, Rejected("already_known", "already known")
+                )
+                continue
+            self.node.pending.add(item.tx_hash, item.sender, item.tx.nonce, item.raw)
+            outcomes[index] = hexb(item.tx_hash)
+            accepted += 1
+            service.log("direct_accepted", seq=entry.seq, hash=hexb(item.tx_hash))
+        if accepted:
+            service.metrics.inc("direct_accepted_total", accepted)
+            self.node.notify_arrival()
+        return outcomes
+
+    def _rejected(self, service: IntakeService, exc: RpcError) -> RpcError:
+        reason = exc.reason if isinstance(exc, Rejected) else "invalid_params"
+        service.metrics.inc("direct_rejected_total", reason=reason)
+        service.log("direct_rejected", reason=reason, message=exc.message)
+        return exc
 
     def submit_batch(self, service: IntakeService, params: Any) -> dict[str, Any]:
         answer = submit_batch(service, params)
@@ -868,6 +917,8 @@ class EthApi:
                 raw = entry.get("raw") if isinstance(entry, dict) else None
                 if isinstance(raw, str) and raw.startswith("0x"):
                     self.node.pending.add_raw(bytes.fromhex(raw[2:]), self.node.config.chain_id)
+            if params[1]:
+                self.node.notify_arrival()
         return answer
 
     # --- rollup methods ---
@@ -986,3 +1037,8 @@ def install(api: EthApi, service: IntakeService) -> None:
     }
     for name, handler in table.items():
         dispatcher.register(name, handler)
+    dispatcher.register(
+        "eth_sendRawTransaction",
+        table["eth_sendRawTransaction"],
+        grouped=lambda calls: api.send_raw_transactions(service, calls),
+    )

@@ -281,3 +281,31 @@ def test_batch_requests_and_parameter_errors(node: NodeProcess) -> None:
     assert errors[13] == (-32602, "invalid argument 0: invalid hex string")
     assert errors[14][0] == -32000 and errors[14][1].startswith("rlp:")
     assert json.loads(json.dumps(answers))  # every answer is plain JSON
+
+
+def test_batched_submissions_are_checked_one_by_one(w3: Web3, node: NodeProcess) -> None:
+    account = Account.from_key(DEV_KEYS[4])
+    nonce = w3.eth.get_transaction_count(account.address, "pending")
+
+    def raw(n: int, value: int = 1) -> str:
+        tx = {"to": DEV_ADDRESSES[0], "value": value, "gas": 21_000, "nonce": n,
+              "chainId": CHAIN_ID, "maxFeePerGas": 10**11,
+              "maxPriorityFeePerGas": 10**9}  # fmt: skip
+        return account.sign_transaction(tx).raw_transaction.to_0x_hex()
+
+    first = w3.eth.send_raw_transaction(raw(nonce))
+    w3.eth.wait_for_transaction_receipt(first, timeout=30, poll_latency=0.05)
+    nonce += 1
+    batch = [
+        {"jsonrpc": "2.0", "id": i, "method": "eth_sendRawTransaction", "params": [p]}
+        for i, p in enumerate([raw(nonce), raw(nonce), "0xc0", raw(nonce + 1), raw(nonce - 1, 2)])
+    ]
+    answers = sorted(requests.post(node.url, json=batch, timeout=30).json(), key=lambda a: a["id"])
+    assert answers[0]["result"].startswith("0x") and answers[3]["result"].startswith("0x")
+    assert answers[1]["error"] == {"code": -32000, "message": "already known"}
+    assert answers[2]["error"]["message"].startswith("rlp:")
+    assert answers[4]["error"]["message"].startswith("nonce too low")
+    for answer in (answers[0], answers[3]):
+        receipt = w3.eth.wait_for_transaction_receipt(answer["result"], timeout=30,
+                                                      poll_latency=0.05)  # fmt: skip
+        assert receipt["status"] == 1
