@@ -342,3 +342,47 @@ def test_settlement_binding_and_settler_errors_are_named(world: World) -> None:
     with pytest.raises(TransactionReverted) as active:
         settlement.settle(world.relayer, world.rollup_id)
     assert active.value.reason.name == "NotEnding"
+
+
+def test_rollup_end_command_waits_for_the_final_pack_and_settles(
+    world: World, tmp_path: Path
+) -> None:
+    """``altrollup rollup end`` as a user runs it, while a verifier posts the final pack."""
+    l2_withdraw(world, world.relayer.address, ETHER // 2)
+    settlement = deploy_rollup_settlement(
+        world.client, world.owner, world.settlement.execution_layer_registry
+    )
+    deployments = tmp_path / "deployments.json"
+    entries = {
+        "ExecutionLayerRegistry": world.settlement.execution_layer_registry.address,
+        SETTLEMENT_NAME: settlement.address,
+        rollup_entry_name(world.rollup_id): world.rollup.address,
+    }
+    record_deployments(
+        world.client.chain_id,
+        {name: Deployment(name, address, 0) for name, address in entries.items()},
+        deployments,
+    )
+    l1_url = world.client.w3.provider.endpoint_uri  # type: ignore[attr-defined]
+    command = [
+        ALTROLLUP, "rollup", "end", "--l1-rpc", l1_url, "--deployments", str(deployments),
+        "--rollup-id", str(world.rollup_id), "--key", world.owner.key.hex(),
+        "--poll-interval", "0.2", "--timeout", "60",
+    ]  # fmt: skip
+    registry = world.settlement.execution_layer_registry
+    with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) as p:
+        deadline = time.monotonic() + 30
+        while registry.info(world.rollup_id).status is not RollupStatus.ENDING:
+            assert p.poll() is None, p.stderr.read() if p.stderr else ""
+            assert time.monotonic() < deadline, "the command did not end the rollup"
+            time.sleep(0.1)
+        final = post_new_blocks(world)  # the verifier's final pack
+        stdout, stderr = p.communicate(timeout=60)
+    assert p.returncode == 0, stderr
+    lines = stdout.splitlines()
+    print(stdout)
+    assert lines[0].endswith(f"rollup {world.rollup_id} ending: ACTIVE -> ENDING")
+    assert any(f"final pack {final} posted" in line for line in lines)
+    assert f"SETTLED: final pack {final}" in lines[-1]
+    assert registry.info(world.rollup_id).status is RollupStatus.SETTLED
+    assert settlement.settlement_of(world.rollup_id).final_state_root == world.l2.roots[-1]
