@@ -10,6 +10,7 @@ import os
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from dashboard_scene import Scene
@@ -50,7 +51,7 @@ return {
 
 
 @pytest.fixture(scope="module")
-def browser() -> Iterator[webdriver.Chrome]:
+def browser() -> Iterator[Any]:
     options = webdriver.ChromeOptions()
     options.binary_location = str(CHROMIUM)
     for argument in (
@@ -70,7 +71,7 @@ def browser() -> Iterator[webdriver.Chrome]:
 
 
 def test_page_shows_blocks_packs_sequencers_and_dispute(
-    browser: webdriver.Chrome,
+    browser: Any,
     dashboard: Dashboard,
     scene: Scene,
     minted: LoadReport,
