@@ -38,7 +38,6 @@ from agents.l1.errors import decode_revert
 from agents.l1.registries import ExecutionLayerRegistry, RollupStatus
 from agents.l1.rollup import RollupContract, Tier
 
-ZERO_ADDRESS = "0x0000000000000000000000000000000000000000"
 #: Deployments-file names of the lifecycle contracts (``agents/l1/deployments.py``).
 SETTLEMENT_NAME = "RollupSettlement"
 
