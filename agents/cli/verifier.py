@@ -260,7 +260,7 @@ def verify(
     """Re-execute BLOCK from genesis yourself and compare every per-transaction root."""
     from agents.rpc.client import RpcCallError, RpcTransportError
     from agents.verifier.follower import BlockSource, FollowError, RpcBlockSource, StoreBlockSource
-    from agents.verifier.selfcheck import VerifyError, l1_status, verify_block
+    from agents.verifier.selfcheck import VerifyError, l1_status, pack_problem, verify_block
     from agents.verifier.store import open_store
 
     if block < 0:
@@ -291,16 +291,23 @@ def verify(
             chain_id = int(recorded)
     genesis = _genesis(genesis_path, chain_id)
     try:
-        check = verify_block(source, genesis, genesis.chain_config(chain_id), block)
         status = None
         if rollup_address is not None:
             client = _l1(l1_rpc or DEFAULT_L1)
             status = l1_status(_rollup(client, rollup_address, l1_rpc or DEFAULT_L1), block)
+        check = verify_block(
+            source,
+            genesis,
+            genesis.chain_config(chain_id),
+            block,
+            None if status is None else (status.first_block, status.last_block),
+        )
     except (VerifyError, FollowError) as error:
         raise AltrollupError(str(error)) from None
     finally:
         if store is not None:
             store.close()
+    problem = None if status is None else pack_problem(status, check.pack_roots)
     if as_json:
         click.echo(
             json.dumps(
@@ -329,6 +336,8 @@ def verify(
                         "lastBlock": status.last_block,
                         "tier": int(status.tier),
                         "tierName": status.tier.name,
+                        "matchesReexecution": problem is None,
+                        "problem": problem,
                     },
                 }
             )
@@ -363,7 +372,14 @@ def verify(
                     f"L1: pack {status.pack_id} (blocks {status.first_block}..{status.last_block}) "
                     f"tier {int(status.tier)} {status.tier.name.lower().replace('_', '-')}"
                 )
-                if status.last_block == b.number and status.state_root != check.our_state_root:
-                    click.echo("L1: the pack's state root differs from the re-executed root")
+                if problem is None:
+                    click.echo(
+                        f"L1: the pack's {status.tx_count} per-tx roots and state root match "
+                        f"the re-execution of blocks {status.first_block}..{status.last_block}"
+                    )
+                else:
+                    click.echo(f"L1: pack {status.pack_id} is WRONG: {problem}")
     if not check.ok:
         raise AltrollupError(f"block {block} does not match re-execution: {check.mismatches[0]}")
+    if status is not None and problem is not None:
+        raise AltrollupError(f"L1 pack {status.pack_id} holding block {block}: {problem}")

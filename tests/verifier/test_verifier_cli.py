@@ -141,6 +141,7 @@ def test_verify_command(chain: ChainEnv, l2: L2Chain, anvil: AnvilProcess, tmp_p
         l2.add_block(count)
     from verifier_env import make_verifier
 
+    from agents.l1.rollup import build_pack
     from agents.verifier.follower import RpcBlockSource
     from agents.verifier.service import tick
 
@@ -149,8 +150,7 @@ def test_verify_command(chain: ChainEnv, l2: L2Chain, anvil: AnvilProcess, tmp_p
         RpcBlockSource.connect(l2.server.url), max_blocks=2,
     )  # fmt: skip
     tick(service)
-    tick(service)
-    assert rollup.head_height() == 2
+    assert rollup.head_height() == 1
     common = ["--l1-rpc", anvil.url, "--rollup", rollup.address]
     done = subprocess.run(
         altrollup("verify", "2", "--rpc", l2.server.url, *common), capture_output=True, text=True
@@ -160,14 +160,22 @@ def test_verify_command(chain: ChainEnv, l2: L2Chain, anvil: AnvilProcess, tmp_p
     assert lines[0].startswith("block 2  hash 0x")
     assert sum(line.rstrip().endswith(" ok") for line in lines) == 4  # 3 txs + state root
     assert "L1: pack 1 (blocks 1..2) tier 0 posted" in done.stdout
+    assert "L1: the pack's 4 per-tx roots and state root match the re-execution" in done.stdout
+    # a liar's pack over blocks 3..4: the blocks check out, the L1 pack does not
+    head_id, head_root, _ = rollup.head_state()
+    roots = [b"\x42" * 32, b"\x43" * 32]
+    rollup.post_pack(chain.verifiers[2], build_pack(head_id, 3, 4, roots, head_root), b"x")
     as_json = subprocess.run(
         altrollup("verify", "3", "--state-dir", str(tmp_path / "v"), "--json", *common),
         capture_output=True,
         text=True,
     )
+    assert as_json.returncode == 1
     report = json.loads(as_json.stdout)
     assert report["ok"] and report["transactions"] == []
     assert report["l1"]["pack"] == 2 and report["l1"]["tierName"] == Tier.POSTED.name
+    assert report["l1"]["matchesReexecution"] is False
+    assert as_json.stderr.startswith("error: L1 pack 2 holding block 3: its per-tx roots")
     # a tampered block: one line, exit status 1, the mismatching root is shown
     l2.tamper(2)
     bad = subprocess.run(
