@@ -209,6 +209,9 @@ def test_verifier_run_errors_are_one_line(
         (["--rollup", rollup.address, "--key", chain.keys[1], "--l2-rpc", l2.server.url,
           "--genesis", str(tmp_path / "missing.json")],
          "error: cannot read genesis file"),
+        (["--rollup", rollup.address, "--key", chain.keys[1], "--l2-rpc", l2.server.url,
+          "--bridge", chain.owner.address],
+         f"error: no L1Bridge at {chain.owner.address}"),
     ]  # fmt: skip
     for args, expected in cases:
         done = subprocess.run(altrollup(*base, *args), capture_output=True, text=True)

@@ -18,7 +18,7 @@ from agents.dispute.solver import OpenGame, ResolveTimeout
 from agents.l1.rollup import DaKind, Tier, Vote, build_pack, claim_id
 from agents.verifier.da import decode_pack_data
 from agents.verifier.follower import RpcBlockSource
-from agents.verifier.service import tick
+from agents.verifier.service import build_next, local_chain, read_l1_state, send_pack, tick
 from agents.verifier.store import PackStatus
 
 pytestmark = pytest.mark.xdist_group("verifier")
@@ -172,3 +172,29 @@ def test_invalidated_pack_is_rebuilt_from_the_reverted_head(
     assert (
         rollup.pack(rollup.head()).tx_roots_commitment == rollup.pack(pack_id).tx_roots_commitment
     )
+
+
+def test_two_posting_verifiers_race_and_the_loser_affirms(
+    chain: ChainEnv, l2: L2Chain, tmp_path: Path
+) -> None:
+    """B builds a pack, A posts the same range first: B's pack is superseded before it is
+    sent (the head is read again right before sending), and B affirms A's pack."""
+    rollup = deploy(chain, l2.blocks[0].state_root).rollup
+    source = RpcBlockSource.connect(l2.server.url if l2.server else "")
+    a, _ = make_verifier(chain, rollup.address, chain.verifiers[0], tmp_path / "a", source)
+    b, b_log = make_verifier(chain, rollup.address, chain.verifiers[1], tmp_path / "b", source)
+    for count in (1, 2, 1):
+        l2.add_block(count)
+    b.follower.step(b.source)
+    state = read_l1_state(b)
+    row = build_next(b, state, local_chain(b, state))
+    assert row is not None and (row.first_block, row.last_block) == (1, 3)
+    tick(a)
+    assert rollup.head_height() == 1
+    nonce = chain.client.w3.eth.get_transaction_count(chain.verifiers[1].address)
+    send_pack(b, row)
+    assert b.store.pack(row.id).status is PackStatus.SUPERSEDED
+    assert chain.client.w3.eth.get_transaction_count(chain.verifiers[1].address) == nonce
+    tick(b)
+    assert rollup.vote_of(rollup.head(), chain.verifiers[1].address) is Vote.AFFIRMED
+    assert rollup.head_height() == 1 and events(b_log.lines, "pack-superseded")
