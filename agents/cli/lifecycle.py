@@ -7,10 +7,11 @@ names ``ExecutionLayerRegistry``, ``RollupSettlement``, ``Rollup:<id>`` and
 
 ``rollup end`` runs :func:`agents.l1.lifecycle.end_rollup` and prints one progress line
 per step; re-running it after an interruption resumes (an Ending rollup is not ended
-twice). ``withdraw`` proves one withdrawal from a rollup state store (the LMDB directory
-of a producer or verifier) against a tier-3 pack and claims it on L1. The withdrawal is
-named by ``--nonce`` and either looked up on the rollup's RPC (``--l2-rpc``) or given in
-full (``--l2-sender``, ``--recipient``, ``--amount``).
+twice). ``withdraw`` proves one withdrawal against a tier-3 pack and claims it on L1; the
+proof comes from a rollup state store (``--state-store``, the LMDB directory of a
+producer or verifier) or else from the rollup RPC's ``eth_getProof`` (``--l2-rpc``) at the
+pack's last block. The withdrawal is named by ``--nonce`` and either looked up on the
+rollup RPC (``--l2-rpc``) or given in full (``--l2-sender``, ``--recipient``, ``--amount``).
 """
 
 from __future__ import annotations
@@ -132,11 +133,13 @@ def end_command(
 @click.option(
     "--state-store",
     type=click.Path(file_okay=False, path_type=Path),
-    required=True,
-    help="The rollup's state store (LMDB directory of a producer or verifier).",
+    default=None,
+    help="Prove from this state store (LMDB directory of a producer or verifier).",
 )
 @click.option("--nonce", type=click.IntRange(0), required=True, help="The withdrawal's nonce.")
-@click.option("--l2-rpc", default=None, help="Rollup JSON-RPC to look the withdrawal up in.")
+@click.option(
+    "--l2-rpc", default=None, help="Rollup JSON-RPC: withdrawal lookup, and proofs without a store."
+)
 @click.option("--l2-sender", default=None, help="Who withdrew on L2 (without --l2-rpc).")
 @click.option("--recipient", default=None, help="The L1 recipient (without --l2-rpc).")
 @click.option("--amount", type=click.IntRange(1), default=None, help="Wei (without --l2-rpc).")
@@ -146,7 +149,7 @@ def withdraw_command(
     l1_rpc: str,
     deployments: Path | None,
     rollup_id: int,
-    state_store: Path,
+    state_store: Path | None,
     nonce: int,
     l2_rpc: str | None,
     l2_sender: str | None,
@@ -172,6 +175,7 @@ def withdraw_command(
         WithdrawalPortalContract,
         build_withdrawal_proof,
         find_withdrawals,
+        withdrawal_proof_from_rpc,
     )
 
     client = _client(l1_rpc)
@@ -180,11 +184,12 @@ def withdraw_command(
     for name in (rollup_entry_name(rollup_id), portal_entry_name(rollup_id)):
         if name not in entries:
             raise AltrollupError(f"the deployments file has no {name}")
-    if l2_rpc is not None:
-        if l2_sender or recipient or amount:
-            raise AltrollupError("give either --l2-rpc or --l2-sender/--recipient/--amount")
+    l2 = Web3(HTTPProvider(l2_rpc)) if l2_rpc is not None else None
+    if state_store is None and l2 is None:
+        raise AltrollupError("give --state-store or --l2-rpc (where the proof comes from)")
+    if l2 is not None and not (l2_sender or recipient or amount):
         try:
-            found = find_withdrawals(Web3(HTTPProvider(l2_rpc)), nonce=nonce)
+            found = find_withdrawals(l2, nonce=nonce)
         except (WithdrawalError, OSError, ValueError) as error:
             raise AltrollupError(f"cannot read withdrawals from {l2_rpc}: {error}") from None
         if not found:
@@ -196,7 +201,7 @@ def withdraw_command(
         if sender_address is None or recipient_address is None or amount is None:
             raise AltrollupError("give --l2-rpc, or all of --l2-sender, --recipient and --amount")
         withdrawal = Withdrawal(nonce, sender_address, recipient_address, amount)
-    if not (state_store / "data.mdb").exists():
+    if state_store is not None and not (state_store / "data.mdb").exists():
         raise AltrollupError(f"no state store at {state_store}")
 
     rollup_contract = RollupContract.at(client, entries[rollup_entry_name(rollup_id)].address)
@@ -209,14 +214,21 @@ def withdraw_command(
         if tier is not Tier.ROLLUP_FINAL:
             raise AltrollupError(f"pack {chosen} is {tier.name}, not ROLLUP_FINAL")
         root = rollup_contract.state_root_at(chosen)
-        store = MerkleStore(state_store)
-        try:
-            proof = build_withdrawal_proof(store, root, withdrawal)
-        finally:
-            store.close()
+        if state_store is not None:
+            store = MerkleStore(state_store)
+            try:
+                proof = build_withdrawal_proof(store, root, withdrawal)
+            finally:
+                store.close()
+        else:
+            assert l2 is not None
+            last_block = rollup_contract.pack(chosen).last_block
+            proof = withdrawal_proof_from_rpc(l2, last_block, withdrawal, root)
         receipt = portal.prove_and_finalize(account, chosen, withdrawal, proof)
     except WithdrawalError as error:
         raise AltrollupError(str(error)) from None
+    except OSError as error:
+        raise AltrollupError(f"cannot reach the rollup RPC {l2_rpc}: {error}") from None
     except L1Error as error:
         raise AltrollupError(str(error)) from None
     click.echo(

@@ -6,8 +6,9 @@ A user calls ``withdraw(l1Recipient)`` on the ``L2Withdrawals`` predeploy
 ``keccak(abi.encode(nonce, 0))``. Once a pack whose state contains that slot is tier 3
 on L1, :func:`build_withdrawal_proof` reads, from a :class:`~agents.evm.store.MerkleStore`
 at that pack's state root, the predeploy's account record with its account-tree proof
-and the slot's storage-tree proof, and :class:`WithdrawalPortalContract` submits them to
-``WithdrawalPortal.proveAndFinalize`` (``contracts/WithdrawalPortal.sol``).
+and the slot's storage-tree proof (:func:`withdrawal_proof_from_rpc` gets the same from
+the rollup RPC's ``eth_getProof`` and verifies it), and :class:`WithdrawalPortalContract`
+submits them to ``WithdrawalPortal.proveAndFinalize`` (``contracts/WithdrawalPortal.sol``).
 
 Finding withdrawals: :func:`find_withdrawals` reads the predeploy's
 ``WithdrawalInitiated`` logs over the rollup's JSON-RPC (``eth_getLogs``);
@@ -30,10 +31,10 @@ from eth_utils import keccak, to_checksum_address
 from web3 import Web3
 from web3.contract import Contract
 from web3.logs import DISCARD
-from web3.types import TxReceipt
+from web3.types import RPCEndpoint, TxReceipt
 
 from agents.evm import smt
-from agents.evm.store import AccountRecord, MerkleStore, verify_account_proof
+from agents.evm.store import AccountProof, AccountRecord, MerkleStore, verify_account_proof
 from agents.evm.vm import Log
 from agents.l1.artifacts import load_artifact
 from agents.l1.client import L1Client, L1Error
@@ -210,6 +211,87 @@ def build_withdrawal_proof(
     ):
         raise WithdrawalError("the store produced a storage proof that does not verify")
     return WithdrawalProof(state_root, record, account_proof.proof, storage_proof.proof)
+
+
+def _smt_from_json(data: Any) -> smt.SmtProof:
+    """An :class:`~agents.evm.smt.SmtProof` from its ``to_json`` form."""
+
+    def word(value: Any) -> bytes:
+        raw = bytes.fromhex(str(value).removeprefix("0x"))
+        if len(raw) != 32:
+            raise ValueError("expected a 32-byte word")
+        return raw
+
+    terminal = data.get("terminalLeaf")
+    preimage = data.get("deepestSiblingPreimage")
+    return smt.SmtProof(
+        depth=int(data["depth"]),
+        sibling_bitmap=int.from_bytes(word(data["siblingBitmap"]), "big"),
+        siblings=tuple(word(s) for s in data["siblings"]),
+        terminal_leaf=None
+        if terminal is None
+        else (word(terminal["path"]), word(terminal["value"])),
+        deepest_sibling_preimage=(
+            None if preimage is None else bytes.fromhex(str(preimage).removeprefix("0x"))
+        ),
+    )
+
+
+def withdrawal_proof_from_rpc(
+    l2: Web3,
+    l2_block: int,
+    withdrawal: Withdrawal,
+    expected_root: bytes,
+    predeploy: str = L2_WITHDRAWALS_ADDRESS,
+) -> WithdrawalProof:
+    """The proof of ``withdrawal`` from the rollup RPC's ``eth_getProof`` at ``l2_block``
+    (the last block of the pack to prove against, whose root is ``expected_root``).
+
+    Nothing from the RPC is trusted: the state root must be the pack's, and both proofs
+    are verified here before they are returned (the portal checks them again).
+    """
+    slot = "0x" + withdrawal.slot.to_bytes(32, "big").hex()
+    answer = l2.provider.make_request(
+        RPCEndpoint("eth_getProof"), [to_checksum_address(predeploy), [slot], hex(l2_block)]
+    )
+    if "error" in answer:
+        raise WithdrawalError(f"eth_getProof at L2 block {l2_block} failed: {answer['error']}")
+    result = answer["result"]
+    try:
+        state_root = bytes.fromhex(str(result["stateRoot"]).removeprefix("0x"))
+        if state_root != expected_root:
+            raise WithdrawalError(
+                f"L2 block {l2_block} has state root 0x{state_root.hex()} on the rollup RPC, "
+                f"the pack has 0x{expected_root.hex()}: the RPC follows another chain"
+            )
+        if not result.get("accountExists", True):
+            raise WithdrawalError(f"no predeploy at {predeploy} at L2 block {l2_block}")
+        record = AccountRecord(
+            nonce=int(result["nonce"], 16),
+            balance=int(result["balance"], 16),
+            storage_root=bytes.fromhex(str(result["storageHash"]).removeprefix("0x")),
+            code_hash=bytes.fromhex(str(result["codeHash"]).removeprefix("0x")),
+            code_root=bytes.fromhex(str(result["codeRoot"]).removeprefix("0x")),
+            code_size=int(result["codeSize"], 16),
+        )
+        account_proof = _smt_from_json(result["accountSmtProof"])
+        (storage,) = result["storageProof"]
+        value = int(storage["value"], 16)
+        storage_proof = _smt_from_json(storage["smtProof"])
+    except (KeyError, TypeError, ValueError) as error:
+        raise WithdrawalError(f"malformed eth_getProof answer: {error!r}") from None
+    if value != int.from_bytes(withdrawal.hash, "big"):
+        raise WithdrawalError(
+            f"withdrawal {withdrawal.nonce} is not recorded with this hash at L2 block {l2_block}"
+        )
+    address = _address_bytes(predeploy)
+    if not verify_account_proof(state_root, AccountProof(address, record, account_proof)):
+        raise WithdrawalError("the rollup RPC returned an account proof that does not verify")
+    if not smt.verify_proof(
+        record.storage_root, withdrawal.slot.to_bytes(32, "big"), withdrawal.hash, storage_proof
+    ):
+        raise WithdrawalError("the rollup RPC returned a storage proof that does not verify")
+    return WithdrawalProof(state_root, record, account_proof, storage_proof)
 
 
 # -- finding withdrawals -----------------------------------------------------------------
