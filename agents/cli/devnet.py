@@ -1,9 +1,13 @@
 """``altrollup devnet``: start (or resume) a local devnet and keep it running.
 
-Today the devnet is the Beacon layer: an anvil L1 (or ``--l1-rpc``), the registries,
-staked sequencer operators, a rollup requested from a seed-003 JSON file and its
-sequencers selected by stake and an on-chain-verified ECVRF. The rollup node roles
-(aggregators, producers, verifiers, challenger) join it as they land.
+The Beacon layer first (:mod:`agents.devnet.beacon`): an anvil L1 (or ``--l1-rpc``), the
+registries, staked sequencer operators, a rollup requested from a seed-003 JSON file and
+its sequencers selected by stake and an on-chain-verified ECVRF. Then the rollup's own
+contracts and L2 genesis (:mod:`agents.devnet.stack`), and its roles as separate
+processes (:mod:`agents.devnet.topology`, :mod:`agents.devnet.supervisor`): producers
+(the selected sequencers), aggregators, verifiers with their defenders, a challenger and
+the dashboard. A role that exits is restarted; Ctrl-C stops everything; a restart with
+the same ``--state-dir`` resumes.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from pathlib import Path
 from types import FrameType
 
 import click
+from eth_account.signers.local import LocalAccount
 
 from agents.cli import AltrollupError
 from agents.devnet.beacon import (
@@ -26,9 +31,19 @@ from agents.devnet.beacon import (
     ensure_sequencers,
     vrf_secret,
 )
+from agents.devnet.stack import RollupStack, StackConfig, ensure_rollup_stack
+from agents.devnet.supervisor import Supervisor, SupervisorError
+from agents.devnet.topology import (
+    DevnetSettings,
+    Operator,
+    assign_ports,
+    plan_processes,
+    url,
+)
 from agents.l1.anvil import PROJECT_ROOT, AnvilError, AnvilProcess, funded_private_keys
 from agents.l1.client import L1Client, L1Error, TransactionReverted
 from agents.l1.deployments import DeploymentError
+from agents.l1.registries import RollupInfo
 from agents.l1.rollup_request import RequestError, load_request
 
 DEFAULT_REQUEST = PROJECT_ROOT / "config" / "rollup-request.json"
@@ -72,6 +87,38 @@ def _progress(started: float) -> Callable[[str], None]:
     show_default=True,
     help="How many sequencer operators to register (funded test accounts 1..N).",
 )
+@click.option(
+    "--producers",
+    type=click.IntRange(0, 8),
+    default=1,
+    show_default=True,
+    help="How many of the selected sequencers run a producer (GRANDPA when > 1; 0: none).",
+)
+@click.option("--aggregators", type=click.IntRange(0, 8), default=1, show_default=True)
+@click.option(
+    "--verifiers",
+    type=click.IntRange(0, 4),
+    default=2,
+    show_default=True,
+    help="Staked operators running a verifier (and a defender).",
+)
+@click.option(
+    "--base-port",
+    type=click.IntRange(0, 65000),
+    default=8547,
+    show_default=True,
+    help="First port of the rollup's endpoints (producers, aggregators, dashboard, "
+    "metrics); 0 picks free ports.",
+)
+@click.option("--da", type=click.Choice(["calldata", "blobs"]), default="calldata")
+@click.option(
+    "--challenge-window",
+    type=click.IntRange(1, 86400),
+    default=30,
+    show_default=True,
+    help="Seconds a pack can be challenged (tier 3 after it).",
+)
+@click.option("--block-time", type=click.IntRange(10, 60000), default=250, show_default=True)
 @click.option("--exit-when-ready", is_flag=True, help="Stop once everything is up (for scripts).")
 def devnet(
     state_dir: Path,
@@ -79,6 +126,13 @@ def devnet(
     l1_port: int,
     request_file: Path,
     sequencers: int,
+    producers: int,
+    aggregators: int,
+    verifiers: int,
+    base_port: int,
+    da: str,
+    challenge_window: int,
+    block_time: int,
     exit_when_ready: bool,
 ) -> None:
     """Start (or resume) the devnet and keep it running until Ctrl-C."""
@@ -105,7 +159,8 @@ def devnet(
             l1_rpc = anvil.url
         client = L1Client.connect(l1_rpc)
         report(f"L1           {l1_rpc} (chain id {client.chain_id})")
-        accounts = DevnetAccounts.from_keys(funded_private_keys(10), sequencers)
+        keys = funded_private_keys(10)
+        accounts = DevnetAccounts.from_keys(keys, sequencers)
         deployments = state_dir / "deployments.json"
         contracts = ensure_contracts(client, accounts, request, deployments, report)
         ensure_sequencers(client, contracts, accounts, request, report)
@@ -124,19 +179,128 @@ def devnet(
                 for token in info.allowed_tokens
             )
             click.echo(f"  sequencer     {address}  {stakes}")
+        stack = ensure_rollup_stack(
+            client,
+            accounts.governance,
+            contracts,
+            info,
+            deployments,
+            state_dir,
+            StackConfig(challenge_window=challenge_window),
+            report,
+        )
+        click.echo(f"  Rollup        {stack.rollup} (genesis root 0x{stack.genesis_root.hex()})")
+        registry = contracts.sequencer_registry
+        settings = _settings(
+            state_dir,
+            l1_rpc,
+            info,
+            stack,
+            accounts,
+            deployments,
+            (producers, aggregators, verifiers),
+            da,
+            block_time,
+            challenger_key=keys[8],
+            stake_of=lambda address: registry.active_stake(address, stack.stake_token),
+        )
+        if settings.producers:
+            supervisor = Supervisor(state_dir)
+            leftovers = supervisor.stop_leftovers()
+            if leftovers:
+                report(f"stopped leftovers of a previous run: {', '.join(leftovers)}")
+            ports = assign_ports(settings, base_port)
+            try:
+                for stage in plan_processes(settings, ports):
+                    supervisor.start_all(stage, report)
+            except SupervisorError as error:
+                supervisor.stop_all()
+                raise AltrollupError(str(error)) from None
+            click.echo("")
+            click.echo(f"rollup {info.rollup_id} is running (L2 chain id {info.chain_id})")
+            click.echo(f"  RPC URL       {url(ports.producers[0])}")
+            for index, port in enumerate(ports.aggregators):
+                click.echo(f"  aggregator    {url(port)} (aggregator-{index})")
+            click.echo(f"  dashboard     {url(ports.dashboard)}/")
+            click.echo(f"  logs          {state_dir / 'logs'}")
+        else:
+            supervisor = None
         click.echo(f"ready in {time.monotonic() - started:.2f}s")
         if exit_when_ready:
+            if supervisor is not None:
+                supervisor.stop_all()
             return
         stop = _install_stop_handlers()
         click.echo("devnet running; Ctrl-C stops it (state is kept in the state directory)")
-        while not stop.is_set():
-            stop.wait(0.2)
-        click.echo("stopping devnet")
+        try:
+            while not stop.is_set():
+                stop.wait(0.2)
+                if supervisor is not None:
+                    for child in supervisor.exited():
+                        report(
+                            f"{child.spec.name} exited with status {child.process.returncode}; "
+                            "restarting it"
+                        )
+                        supervisor.start(child.spec)
+        finally:
+            click.echo("stopping devnet")
+            if supervisor is not None:
+                supervisor.stop_all()
     except (L1Error, TransactionReverted, DeploymentError, RequestError, ValueError) as error:
         raise AltrollupError(str(error)) from None
     finally:
         if anvil is not None:
             anvil.stop()
+
+
+def _settings(
+    state_dir: Path,
+    l1_rpc: str,
+    info: RollupInfo,
+    stack: RollupStack,
+    accounts: DevnetAccounts,
+    deployments: Path,
+    counts: tuple[int, int, int],
+    da: str,
+    block_time: int,
+    *,
+    challenger_key: str,
+    stake_of: Callable[[str], int],
+) -> DevnetSettings:
+    """Who runs what: producers from the selected sequencers, verifiers from the
+    operators staked in the Rollup's token, the challenger from an unstaked key."""
+    producers, aggregators, verifiers = counts
+    by_address: dict[str, LocalAccount] = {o.address: o for o in accounts.operators}
+    selected = [by_address[address] for address in info.sequencers if address in by_address]
+    if producers > len(selected):
+        raise AltrollupError(
+            f"--producers {producers}: only {len(selected)} sequencers were selected"
+        )
+    eligible = [
+        operator
+        for operator in accounts.operators
+        if stake_of(operator.address) >= stack.min_verifier_stake
+    ]
+    if verifiers > len(eligible):
+        raise AltrollupError(
+            f"--verifiers {verifiers}: only {len(eligible)} operators are staked enough"
+        )
+    return DevnetSettings(
+        state_dir=state_dir.resolve(),
+        l1_rpc=l1_rpc,
+        chain_id=info.chain_id,
+        rollup=stack.rollup,
+        bridge=stack.bridge,
+        deployments=deployments.resolve(),
+        rollup_id=info.rollup_id,
+        genesis=stack.genesis_path.resolve(),
+        producers=[Operator(o.address, "0x" + bytes(o.key).hex()) for o in selected[:producers]],
+        verifiers=[Operator(o.address, "0x" + bytes(o.key).hex()) for o in eligible[:verifiers]],
+        challenger_key=challenger_key,
+        aggregators=aggregators if producers else 0,
+        block_time_ms=block_time,
+        da=da,
+    )
 
 
 def _install_stop_handlers() -> threading.Event:

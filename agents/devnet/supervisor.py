@@ -198,12 +198,14 @@ class Supervisor:
             self._sleep(0.1)
 
     def start_all(self, specs: Sequence[ProcessSpec], report: Callable[[str], None]) -> None:
-        """Start every spec in order, each ready before the next one starts."""
-        for spec in specs:
-            child = self.start(spec)
-            seconds = self.wait_ready(child)
+        """Start every spec at once (one stage), then wait until each one is ready."""
+        started = self._clock()
+        children = [self.start(spec) for spec in specs]
+        for child in children:
+            self.wait_ready(child)
             report(
-                f"{spec.name:<12} pid {child.pid} ready in {seconds:.2f}s (log {child.log_path})"
+                f"{child.spec.name:<12} pid {child.pid} ready after "
+                f"{self._clock() - started:.2f}s (log {child.log_path})"
             )
 
     # -- watching and stopping --------------------------------------------------------
