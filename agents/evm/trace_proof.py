@@ -41,6 +41,7 @@ from agents.evm.commitment import (
     merkle_proof,
     slot_key,
 )
+from agents.evm.instructions import OPCODE_NAMES
 from agents.evm.store import AccountRecord, storage_key
 from agents.evm.trace import (
     KIND_KECCAK_BLOCK,
@@ -56,7 +57,11 @@ ARITHMETIC_LIKE = set(range(0x01, 0x0C)) | set(range(0x10, 0x1E))
 STACK_ONLY = ARITHMETIC_LIKE | {0x50, 0x58, 0x59, 0x5A, 0x5B, 0x5F} | set(range(0x60, 0xA0))
 FRAME_CONTEXT_OPS = {0x30, 0x33, 0x34, 0x35, 0x36, 0x3D, 0x54, 0x55}
 TX_ENV_OPS = {0x32, 0x3A, 0x41, 0x42, 0x43, 0x44, 0x45, 0x46, 0x48, 0x4A}
-SUPPORTED = STACK_ONLY | {0x20, 0x51, 0x52, 0x53, 0x56, 0x57} | FRAME_CONTEXT_OPS | TX_ENV_OPS
+HALTING = {0x00, 0xF3, 0xFD} | (set(range(256)) - set(OPCODE_NAMES)) | {0xFE}
+"""STOP, RETURN, REVERT, INVALID and undefined opcodes: the halting step (``PendingExit``)."""
+SUPPORTED = (
+    STACK_ONLY | {0x20, 0x51, 0x52, 0x53, 0x56, 0x57} | FRAME_CONTEXT_OPS | TX_ENV_OPS | HALTING
+)
 
 
 class ProofNotSupported(NotImplementedError):

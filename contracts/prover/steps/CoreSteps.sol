@@ -33,11 +33,59 @@ contract CoreSteps is IStepClass {
     /// @notice Inputs up to this many bytes are hashed in the opcode step itself.
     uint256 internal constant SINGLE_STEP_KECCAK_MAX_BYTES = 1088;
 
+    /// @notice Exit statuses of `PendingExit`.
+    uint256 internal constant EXIT_SUCCESS = 0;
+    uint256 internal constant EXIT_REVERT = 1;
+    uint256 internal constant EXIT_HALT = 2;
+
     /// @inheritdoc IStepClass
-    function run(bytes calldata proof, bytes32 preState) external pure returns (bytes32) {
+    /// @dev Runs the instruction in a self-call so that an exceptional halt detected
+    ///      anywhere in it (`ExceptionalHaltNotSupported`, raised only after the condition
+    ///      was shown from opened data) becomes the halt transition; any other revert
+    ///      propagates unchanged.
+    function run(bytes calldata proof, bytes32 preState) external view returns (bytes32) {
+        try this.execute(proof, preState) returns (bytes32 postState) {
+            return postState;
+        } catch (bytes memory reason) {
+            if (reason.length != 36 || bytes4(reason) != ExceptionalHaltNotSupported.selector) {
+                /// @solidity memory-safe-assembly
+                assembly {
+                    revert(add(reason, 0x20), mload(reason))
+                }
+            }
+            return _halt(proof, preState);
+        }
+    }
+
+    /// @notice The exceptional-halt transition: the frame keeps its pre-instruction pc,
+    ///         stack and memory, its gas becomes 0 and it records `PendingExit(HALT, 0, 0)`.
+    function _halt(bytes calldata proof, bytes32 preState) private pure returns (bytes32) {
+        StepProof calldata p = StepLib.decode(proof);
+        (MachineHash.MachineState memory m, MachineHash.Frame memory f) = StepLib.open(p, preState);
+        f.gas = 0;
+        f.pendingOp = _exitRecord(EXIT_HALT, 0, 0);
+        return StepLib.commit(m, f);
+    }
+
+    function _exitRecord(uint256 status, uint256 offset, uint256 size) private pure returns (bytes32) {
+        return MachineHash.hash(MachineHash.PendingExit(MachineHash.PENDING_EXIT, status, offset, size));
+    }
+
+    /// @notice Execute the instruction (the body of `run`; reverts on a halt).
+    /// @param proof `abi.encode(StepProof)`.
+    /// @param preState The committed machine state before the step.
+    /// @return The committed machine state after the step.
+    function execute(bytes calldata proof, bytes32 preState) external pure returns (bytes32) {
         StepProof calldata p = StepLib.decode(proof);
         (MachineHash.MachineState memory m, MachineHash.Frame memory f) = StepLib.open(p, preState);
         (uint256 op, bytes32 chunk) = StepLib.opcode(p, f);
+        if (op == 0x00) {
+            // STOP (also past the end of the code): success, no output, pc + 1.
+            StepLib.openStack(p, f, 0, op);
+            f.pc += 1;
+            f.pendingOp = _exitRecord(EXIT_SUCCESS, 0, 0);
+            return StepLib.commit(m, f);
+        }
         if (op >= 0x60 && op <= 0x7f) {
             _push(p, f, chunk, op);
             return StepLib.commit(m, f);
@@ -76,6 +124,11 @@ contract CoreSteps is IStepClass {
             bytes32 below = StepLib.openStack(p, f, 0, op);
             StepLib.charge(f, 1, op);
             _next(f, below, f.stackSize);
+        } else if (op == 0xf3 || op == 0xfd) {
+            _returnOrRevert(p, f, op);
+        } else if (!_defined(op)) {
+            // INVARIANT: INVALID (0xFE) and undefined opcodes halt exceptionally.
+            revert ExceptionalHaltNotSupported(op);
         } else {
             revert StepClassNotSupported(op);
         }
@@ -233,7 +286,25 @@ contract CoreSteps is IStepClass {
         _pushOnto(f, below, f.stackSize, value, op);
     }
 
-    /*´:°•.°+.*•´.*:˚.°*.˚•´.°:°•.°•.*•´.*:˚.°*.˚•´.°:°•.°+.*•´.*:*/
+    /// @dev RETURN / REVERT: pop the output region, pay and perform its expansion, keep
+    ///      pc, record `PendingExit(SUCCESS | REVERT, offset, size)`.
+    function _returnOrRevert(StepProof calldata p, MachineHash.Frame memory f, uint256 op) private pure {
+        bytes32 below = StepLib.openStack(p, f, 2, op);
+        uint256 offset = p.stack[0];
+        uint256 size = p.stack[1];
+        _expand(f, offset, size, 0, op);
+        f.stackHash = below;
+        f.stackSize -= 2;
+        f.pendingOp = _exitRecord(op == 0xf3 ? EXIT_SUCCESS : EXIT_REVERT, offset, size);
+    }
+
+    /// @dev Whether `op` is an instruction of Cancun (0xFE INVALID counts as undefined).
+    function _defined(uint256 op) private pure returns (bool) {
+        return op <= 0x0b || (op >= 0x10 && op <= 0x1d) || op == 0x20 || (op >= 0x30 && op <= 0x4a)
+            || (op >= 0x50 && op <= 0xa4) || (op >= 0xf0 && op <= 0xf5) || op == 0xfa || op == 0xfd || op == 0xff;
+    }
+
+    /*´:°•.°+.*•´.*:˚.°*.˚•´.°:°•.°+.*•´.*:˚.°*.˚•´.°:°•.°+.*•´.*:*/
     /*                           MEMORY                           */
     /*.•°:°.´+˚.*°.˚:*.´•*.+°.•°:´*.´•*.•°.•°:°.´:•˚°.*°.˚:*.´+°.•*/
 

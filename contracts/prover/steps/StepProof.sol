@@ -86,7 +86,10 @@ error FrameMismatch();
 error StepClassNotSupported(uint256 kind);
 
 /// @notice The instruction halts exceptionally here (out of gas, stack underflow or
-///         overflow, invalid jump, write in a static frame); halting steps are not covered.
+///         overflow, invalid jump, write in a static frame) and its class does not cover
+///         the halting case. `CoreSteps` turns this condition into the halt transition
+///         (`PendingExit(HALT)`, gas 0); it escapes only from `StorageSteps` and
+///         `SpongeSteps`, whose halts touch the access sets first.
 /// @param opcode The halting instruction.
 error ExceptionalHaltNotSupported(uint256 opcode);
 
@@ -187,8 +190,11 @@ library StepLib {
     function opcode(StepProof calldata p, MachineHash.Frame memory f) internal pure returns (uint256 op, bytes32 chunk) {
         // INVARIANT: a frame with a pending operation runs a sub-step, not an instruction.
         if (f.pendingOp != 0) revert WrongStepClass(SUB_STEP_BASE);
-        // INVARIANT: running off the end of the code is a halt (STOP), not covered here.
-        if (f.pc >= f.codeSize) revert ExceptionalHaltNotSupported(0);
+        if (f.pc >= f.codeSize) {
+            // INVARIANT: past the end of the code the instruction is STOP, proven by nothing.
+            if (p.chunks.length != 0) revert BadChunkOpening(f.pc / CodeChunks.CHUNK_DATA, p.chunks.length);
+            return (0, 0);
+        }
         chunk = openChunkAt(p, f, 0, f.pc / CodeChunks.CHUNK_DATA);
         op = CodeChunks.opcodeAt(chunk, f.pc);
     }

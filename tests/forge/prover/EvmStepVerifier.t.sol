@@ -96,9 +96,9 @@ contract EvmStepVerifierTest is ProverTestBase {
 
     function test_vectorsCoverEveryClass() public view {
         vm.assertGe(vectorCount, 90, "vector count");
-        string[11] memory wanted = [
+        string[12] memory wanted = [
             "arithmetic", "comparison", "bitwise", "keccak", "environment", "calldata", "memory", "storage",
-            "control", "push", "stack"
+            "control", "push", "stack", "halt"
         ];
         for (uint256 c; c < wanted.length; ++c) {
             bool found;
@@ -118,7 +118,7 @@ contract EvmStepVerifierTest is ProverTestBase {
 
     function test_uncoveredStepsRevertWithTheirNamedError() public {
         uint256 n = vm.parseJsonUint(json, ".rejectionCount");
-        vm.assertEq(n, 4);
+        vm.assertEq(n, 3);
         for (uint256 i; i < n; ++i) {
             string memory key = _at(".rejections", i);
             bytes32 pre = vm.parseJsonBytes32(json, string.concat(key, ".preState"));
