@@ -113,12 +113,16 @@ def test_kill9_and_restart_never_double_posts(
         for line in stderr_path.read_text().splitlines()
         if '"metrics-listening"' in line
     ]
-    with urllib.request.urlopen(listening[-1], timeout=10) as response:
-        metrics = response.read().decode()
+
+    def scrape() -> str:
+        with urllib.request.urlopen(listening[-1], timeout=10) as response:
+            return str(response.read().decode())
+
+    # the gauges are recomputed at the end of each tick: wait for the one after the post
+    wait_for(lambda: 'altrollup_verifier_packs{status="posted"} 7' in scrape())
+    assert "altrollup_verifier_verified_height 14" in scrape()
     process.send_signal(signal.SIGTERM)
     assert process.wait(timeout=30) == 0
-    assert 'altrollup_verifier_packs{status="posted"} 7' in metrics
-    assert "altrollup_verifier_verified_height 14" in metrics
 
     posts = posted_by(rollup, account.address)
     ranges = [(first, last) for _, first, last in posts]
