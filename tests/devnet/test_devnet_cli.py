@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import signal
 import subprocess
 import sys
@@ -10,6 +11,10 @@ import time
 from pathlib import Path
 
 import pytest
+from eth_account import Account
+from web3 import Web3
+
+from agents.l1.anvil import funded_private_keys
 
 ALTROLLUP = str(Path(sys.executable).with_name("altrollup"))
 
@@ -18,7 +23,7 @@ pytestmark = pytest.mark.xdist_group("devnet")
 
 def run_devnet(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [ALTROLLUP, "devnet", "--l1-port", "0", *args],
+        [ALTROLLUP, "devnet", "--l1-port", "0", "--base-port", "0", "--producers", "0", *args],
         capture_output=True,
         text=True,
         timeout=240,
@@ -52,26 +57,94 @@ def test_bad_request_file_is_one_line_error(tmp_path: Path) -> None:
     assert "Traceback" not in result.stderr
 
 
-def test_ctrl_c_stops_everything(tmp_path: Path) -> None:
-    process = subprocess.Popen(
-        [ALTROLLUP, "devnet", "--l1-port", "0", "--state-dir", str(tmp_path / "state")],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+def read_until(process: subprocess.Popen[str], marker: str, seconds: float) -> list[str]:
     assert process.stdout is not None
-    deadline = time.monotonic() + 180
-    lines = []
+    deadline = time.monotonic() + seconds
+    lines: list[str] = []
     while time.monotonic() < deadline:
         line = process.stdout.readline()
         lines.append(line)
-        if "devnet running" in line or not line:
+        if marker in line or not line:
             break
-    l1_line = next(line for line in lines if line.strip().startswith("[") and " L1 " in line)
-    port = int(l1_line.split("127.0.0.1:")[1].split()[0])
-    process.send_signal(signal.SIGINT)
-    assert process.wait(timeout=30) == 0
+    assert any(marker in line for line in lines), "".join(lines)
+    return lines
+
+
+def value_after(lines: list[str], label: str) -> str:
+    return next(line.split(label, 1)[1].split()[0] for line in lines if label in line)
+
+
+def pid_alive(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().split()[2] != "Z"
+    except OSError:
+        return False
+
+
+def test_devnet_runs_every_role_restarts_a_killed_one_and_stops_cleanly(tmp_path: Path) -> None:
+    state = tmp_path / "state"
+    process = subprocess.Popen(
+        [ALTROLLUP, "devnet", "--l1-port", "0", "--base-port", "0", "--state-dir", str(state)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        lines = read_until(process, "devnet running", 240)
+        l1_port = int(value_after(lines, "L1           http://127.0.0.1:").split()[0])
+        rpc = value_after(lines, "  RPC URL       ")
+        assert value_after(lines, "  dashboard     ").startswith("http://127.0.0.1:")
+        pids = {
+            name: entry["pid"]
+            for name, entry in json.loads((state / "pids.json").read_text()).items()
+        }
+        assert set(pids) == {
+            "producer-0",
+            "aggregator-0",
+            "verifier-0",
+            "verifier-1",
+            "dashboard",
+            "defender-0",
+            "defender-1",
+            "challenger",
+        }
+        # The rollup answers as an Ethereum node: a transfer gets a receipt.
+        w3 = Web3(Web3.HTTPProvider(rpc))
+        assert w3.eth.chain_id == 900001
+        sender = Account.from_key(funded_private_keys(10)[3])
+        tx = sender.sign_transaction(
+            {
+                "to": "0x000000000000000000000000000000000000dEaD",
+                "value": 12345,
+                "gas": 21000,
+                "maxFeePerGas": 2 * 10**9,
+                "maxPriorityFeePerGas": 1,
+                "nonce": w3.eth.get_transaction_count(sender.address),
+                "chainId": 900001,
+            }
+        )
+        receipt = w3.eth.wait_for_transaction_receipt(
+            w3.eth.send_raw_transaction(tx.raw_transaction), timeout=60
+        )
+        assert receipt["status"] == 1
+        assert w3.eth.get_balance("0x000000000000000000000000000000000000dEaD") >= 12345
+        # kill -9 of a role: the devnet restarts it.
+        os.kill(pids["verifier-1"], signal.SIGKILL)
+        restarted = read_until(process, "verifier-1 exited with status -9; restarting it", 30)
+        assert restarted
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            now = json.loads((state / "pids.json").read_text())
+            if "verifier-1" in now and now["verifier-1"]["pid"] != pids["verifier-1"]:
+                break
+            time.sleep(0.2)
+        pids["verifier-1"] = now["verifier-1"]["pid"]
+    finally:
+        process.send_signal(signal.SIGINT)
+        status = process.wait(timeout=60)
+    assert status == 0
+    assert not [name for name, pid in pids.items() if pid_alive(pid)]
     orphans = subprocess.run(
-        ["pgrep", "-f", f"anvil.*--port {port}"], capture_output=True, text=True
+        ["pgrep", "-f", f"anvil.*--port {l1_port}"], capture_output=True, text=True
     )
     assert orphans.stdout.strip() == ""
