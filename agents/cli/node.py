@@ -11,10 +11,14 @@ import json
 import signal
 import threading
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from agents.cli import AltrollupError
+
+if TYPE_CHECKING:
+    from agents.producer.consensus import ConsensusConfig
 
 
 def _parse_aggregators(values: tuple[str, ...]) -> dict[str, str]:
@@ -27,14 +31,39 @@ def _parse_aggregators(values: tuple[str, ...]) -> dict[str, str]:
     return out
 
 
-def _parse_address(value: str) -> bytes:
+def _parse_address(value: str, option: str = "--coinbase") -> bytes:
     try:
         data = bytes.fromhex(value.removeprefix("0x"))
     except ValueError:
         data = b""
     if not value.startswith("0x") or len(data) != 20:
-        raise AltrollupError(f"--coinbase expects a 0x-prefixed 20-byte address, got {value!r}")
+        raise AltrollupError(f"{option} expects a 0x-prefixed 20-byte address, got {value!r}")
     return data
+
+
+def _consensus_config(
+    voter_key: str | None, validators: tuple[str, ...], peers: tuple[str, ...], set_id: int,
+    gossip_ms: int, slot_timeout_ms: int,
+) -> ConsensusConfig | None:  # fmt: skip
+    from agents.producer.consensus import ConsensusConfig
+
+    if voter_key is None:
+        if validators or peers:
+            raise AltrollupError("--validator/--peer need --voter-key")
+        return None
+    try:
+        key = bytes.fromhex(voter_key.removeprefix("0x"))
+    except ValueError:
+        key = b""
+    if len(key) != 32:
+        raise AltrollupError("--voter-key expects a 32-byte hex private key")
+    addresses = tuple(_parse_address(v, "--validator") for v in validators)
+    if not addresses:
+        raise AltrollupError("--voter-key needs the producer set (--validator, in order)")
+    for url in peers:
+        if not url.startswith("http://"):
+            raise AltrollupError(f"--peer expects http://HOST:PORT, got {url!r}")
+    return ConsensusConfig(key, addresses, tuple(peers), set_id, gossip_ms, slot_timeout_ms)
 
 
 @click.command("run")
@@ -98,32 +127,73 @@ def _parse_address(value: str) -> bytes:
 )
 @click.option("--allow-unprotected", is_flag=True, help="Accept pre-EIP-155 signatures.")
 @click.option("--min-gas-price", type=click.IntRange(0, None), default=0, show_default=True)
+@click.option("--voter-key", help="Several producers: this producer's secp256k1 key (0x hex).")
+@click.option(
+    "--validator",
+    "validators",
+    multiple=True,
+    metavar="ADDR",
+    help="Several producers: the producer set's addresses, in order (repeat).",
+)
+@click.option(
+    "--peer",
+    "peers",
+    multiple=True,
+    metavar="URL",
+    help="Several producers: another producer's RPC URL (repeat).",
+)
+@click.option("--set-id", type=click.IntRange(0, 2**64 - 1), default=0, show_default=True)
+@click.option(
+    "--gossip-ms",
+    type=click.IntRange(1, 60_000),
+    default=40,
+    show_default=True,
+    help="GRANDPA's bound on message delay T.",
+)
+@click.option(
+    "--slot-timeout-ms",
+    type=click.IntRange(1, 600_000),
+    default=1000,
+    show_default=True,
+    help="After this, the next producer in line proposes.",
+)
 @click.option("--quiet", is_flag=True, help="No JSON log lines on stderr.")
 def run(
     state_dir: Path, chain_id: int, genesis_file: Path | None, host: str, port: int,
     producer_id: str, block_time_ms: int, max_block_txs: int, empty_blocks: bool,
     coinbase: str, aggregators: tuple[str, ...], silence_timeout_ms: int,
-    defer_timeout_ms: int, allow_unprotected: bool, min_gas_price: int, quiet: bool,
+    defer_timeout_ms: int, allow_unprotected: bool, min_gas_price: int,
+    voter_key: str | None, validators: tuple[str, ...], peers: tuple[str, ...], set_id: int,
+    gossip_ms: int, slot_timeout_ms: int, quiet: bool,
 ) -> None:  # fmt: skip
     """Run a block producer: intake, execution, blocks and the Ethereum JSON-RPC."""
     from agents.producer.chain import ChainMismatch
     from agents.producer.genesis import GenesisError, dev_genesis, load_genesis, parse_genesis
     from agents.producer.node import NodeConfig, ProducerNode, RecoveryError
 
+    consensus = _consensus_config(voter_key, validators, peers, set_id, gossip_ms,
+                                  slot_timeout_ms)  # fmt: skip
+    coinbase_address = _parse_address(coinbase)
+    if consensus is not None and coinbase_address == bytes(20):
+        from coincurve import PrivateKey
+
+        from agents.producer.finality.messages import address_of
+
+        coinbase_address = address_of(PrivateKey(consensus.voter_key))
     try:
         genesis = load_genesis(genesis_file) if genesis_file else parse_genesis(dev_genesis())
         config = NodeConfig(
             state_dir=state_dir, chain_id=chain_id, genesis=genesis, producer_id=producer_id,
-            coinbase=_parse_address(coinbase), host=host, port=port,
+            coinbase=coinbase_address, host=host, port=port,
             block_time_ms=block_time_ms, max_block_txs=max_block_txs,
             empty_blocks=empty_blocks, defer_timeout_ms=defer_timeout_ms,
             aggregators=_parse_aggregators(aggregators),
             silence_timeout_ms=silence_timeout_ms, allow_unprotected=allow_unprotected,
-            min_gas_price=min_gas_price, log_enabled=not quiet,
+            min_gas_price=min_gas_price, log_enabled=not quiet, consensus=consensus,
         )  # fmt: skip
         genesis.chain_config(chain_id)
         node = ProducerNode(config)
-    except (GenesisError, ChainMismatch, RecoveryError) as exc:
+    except (GenesisError, ChainMismatch, RecoveryError, ValueError, RuntimeError) as exc:
         raise AltrollupError(str(exc)) from None
     except OSError as exc:
         raise AltrollupError(f"cannot open state directory {state_dir}: {exc}") from None

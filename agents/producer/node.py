@@ -54,6 +54,7 @@ from agents.producer.blocks import (
     reexecute_block,
 )
 from agents.producer.chain import ChainStore, SharedState
+from agents.producer.consensus import Consensus, ConsensusConfig
 from agents.producer.finality_oracle import FinalityOracle, StaticFinality
 from agents.producer.genesis import Genesis, apply_genesis
 from agents.producer.intake import IntakeService, start_intake, wall_clock_ms
@@ -87,6 +88,7 @@ class NodeConfig:
     min_gas_price: int = 0
     suggested_tip: int = 1_000_000_000
     log_enabled: bool = True
+    consensus: ConsensusConfig | None = None  # several producers (GRANDPA); None: alone
 
 
 @dataclass
@@ -202,6 +204,7 @@ class ProducerNode:
         self._deferred_seen: set[bytes] = set()
         self._wake = threading.Event()
         self.recover()
+        self.consensus = Consensus(self, config.consensus) if config.consensus else None
 
     # --- start-up and recovery ----------------------------------------------------------
     @property
@@ -268,11 +271,24 @@ class ProducerNode:
 
     # --- the builder -------------------------------------------------------------------
     def tier1_height(self) -> int:
-        """Highest block at tier 1: with one producer, every sealed block."""
+        """Highest block at tier 1: every block in the chain database (with one producer
+        every sealed block; with several, only GRANDPA-finalized blocks are written)."""
         return self.head.number
 
     def build_once(self) -> Block | None:
-        """One builder step: seal a block from the current candidates (``None`` if none)."""
+        """One builder step: seal a block from the current candidates (``None`` if none).
+
+        With several producers the block is proposed instead (when the slot rule says
+        it is our turn) and written once GRANDPA finalizes it.
+        """
+        if self.consensus is None:
+            return self._build()
+        if not self.consensus.may_propose():
+            return None
+        with self.consensus.lock:  # proposals from peers re-execute on the same store
+            return self._build()
+
+    def _build(self) -> Block | None:
         assert self.intake_service is not None
         intake = self.intake_service.intake
         started = time.perf_counter()
@@ -284,11 +300,16 @@ class ProducerNode:
                     intake.mark_included(
                         [c for c in candidates if known.get(c.tx_hash) == number], number
                     )
+                self.pending.remove(list(known))
                 self.log("retired_known", count=len(known))
                 candidates = [c for c in candidates if c.tx_hash not in known]
         if not candidates and not self.config.empty_blocks:
             return None
         head = self.head
+        if self.consensus is not None:
+            with self.state.locked() as store:
+                if store.state_root() != head.state_root:  # after re-executing a proposal
+                    store.reset_head(head.state_root)
         context = next_block_context(
             head, self.chain_config, self.clock_ms(), self.config.coinbase, self.chain.block_hash
         )
@@ -321,6 +342,11 @@ class ProducerNode:
             self.chain.record_dropped(dropped, head.number)
             self._retire(intake, retired, head.number)
             return None
+        if self.consensus is not None:
+            self.chain.record_dropped(dropped, head.number)
+            self._retire(intake, [candidates[d.position] for d in dropped], head.number)
+            self.consensus.propose(executed)
+            return block
         with self.state.locked() as store:
             store.flush()
         self.chain.append(executed, dropped)
@@ -410,6 +436,13 @@ class ProducerNode:
             get_routes={"/metrics": metrics_route},
         )  # fmt: skip
         install(EthApi(self), self.intake_service)
+        if self.consensus is not None:
+            dispatcher = self.intake_service.server.dispatcher  # type: ignore[union-attr]
+            dispatcher.register("altrollup_proposeBlock", self.consensus.on_proposal)
+            dispatcher.register("altrollup_grandpaVote", self.consensus.on_vote)
+            dispatcher.register("altrollup_grandpaCertificate", self.consensus.on_certificate)
+            dispatcher.register("altrollup_getCandidate", self.consensus.on_get_candidate)
+            self.consensus.start()
         self._thread = threading.Thread(target=self._builder_loop, name="builder", daemon=True)
         self._thread.start()
         self.log("started", url=self.url, head=self.head.number, chain_id=self.config.chain_id,
@@ -426,6 +459,8 @@ class ProducerNode:
         self._wake.set()
         if self._thread is not None:
             self._thread.join(timeout=10)
+        if self.consensus is not None:
+            self.consensus.stop()
         if self.intake_service is not None:
             self.intake_service.stop()
         with self.state.locked() as store:

@@ -902,6 +902,10 @@ class EthApi:
         if accepted:
             service.metrics.inc("direct_accepted_total", accepted)
             self.node.notify_arrival()
+            if self.node.consensus is not None:
+                self.node.consensus.gossip_transactions(
+                    [a.raw for i, a in admitted if isinstance(outcomes[i], str)]
+                )
         return outcomes
 
     def _rejected(self, service: IntakeService, exc: RpcError) -> RpcError:
@@ -982,6 +986,7 @@ class EthApi:
             "tier3": hex(tier3),
             "blockTimeMs": self.node.config.block_time_ms,
             "pending": len(self.node.pending.senders),
+            "consensus": None if self.node.consensus is None else self.node.consensus.status(),
         }
 
 
