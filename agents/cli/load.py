@@ -36,7 +36,13 @@ SCENARIO_NAMES = ("nft-mint", "ticketing", "game", "erc20")
     show_default=True,
     help="Seconds of sending (tps x duration transactions).",
 )
-@click.option("--accounts", type=click.IntRange(1, 10_000), default=8, show_default=True)
+@click.option(
+    "--accounts",
+    type=click.IntRange(1, 10_000),
+    default=8,
+    show_default=True,
+    help="Sender accounts, derived from --key and funded by it (game: an even number).",
+)
 @click.option(
     "--key",
     envvar="ALTROLLUP_LOAD_KEY",
@@ -44,7 +50,13 @@ SCENARIO_NAMES = ("nft-mint", "ticketing", "game", "erc20")
     help="Funded hex private key (default: account 0 of the test mnemonic).",
 )
 @click.option("--contract", default=None, help="Reuse this deployed scenario contract.")
-@click.option("--batch-size", type=click.IntRange(1, 10_000), default=200, show_default=True)
+@click.option(
+    "--batch-size",
+    type=click.IntRange(1, 10_000),
+    default=200,
+    show_default=True,
+    help="Most transactions per eth_sendRawTransaction batch request.",
+)
 @click.option(
     "--receipt-timeout",
     type=click.FloatRange(0, min_open=True),

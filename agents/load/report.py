@@ -31,6 +31,8 @@ class LoadReport:
     succeeded: int = 0
     reverted: int = 0
     unconfirmed: int = 0
+    send_failures: int = 0
+    rpc_errors: int = 0
     send_seconds: float = 0.0
     total_seconds: float = 0.0
     sign_seconds: float = 0.0
@@ -84,5 +86,7 @@ class LoadReport:
             f"no receipt {self.unconfirmed:,})"
         )
         for reason, count in self.rejection_reasons.most_common(3):
-            lines.append(f"  rejected {count:,}x: {reason}")
+            lines.append(f"  {count:,}x: {reason}")
+        if self.rpc_errors:
+            lines.append(f"rpc errors   {self.rpc_errors:,} failed reads while following blocks")
         return "\n".join(lines)

@@ -31,6 +31,9 @@ from agents.load.signing import SignedTx, Signer, UnsignedTx, checksum, derive_k
 DEFAULT_KEY = funded_private_keys(1)[0]
 DEPLOY_GAS_BUDGET = 6_000_000  # what funding reserves for deploying a scenario contract
 TRANSFER_GAS = 21_000
+RETRY_PAUSE = 0.2  # seconds between retries after an RPC failure while following blocks
+
+NOT_SENT, ACCEPTED, REJECTED, UNKNOWN = 0, 1, 2, 3
 
 
 @dataclass(frozen=True)
@@ -81,10 +84,13 @@ class _Track:
     submitted: list[float] = field(init=False)
     included: list[float] = field(init=False)
     status: list[int] = field(init=False)  # -1 unknown, 0 reverted, 1 success
+    sent: list[int] = field(init=False)  # NOT_SENT, ACCEPTED, REJECTED or UNKNOWN
     accepted: int = 0
     rejected: int = 0
+    unknown: int = 0  # the send request failed: the node may or may not have them
     confirmed: int = 0
     reverted: int = 0
+    rpc_errors: int = 0
     first_block: int = 0
     last_block: int = 0
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -93,6 +99,7 @@ class _Track:
         self.submitted = [0.0] * self.n
         self.included = [0.0] * self.n
         self.status = [-1] * self.n
+        self.sent = [NOT_SENT] * self.n
 
 
 def _ether(wei: int) -> str:
@@ -191,33 +198,52 @@ def _track_blocks(
     them to the status reader."""
     next_block = start_block + 1
     while not stop.is_set():
-        head = chain.block_number()
-        if head < next_block:
-            time.sleep(poll_interval)
+        try:
+            next_block = _scan_blocks(chain, index, track, next_block, found_queue)
+        except LoadError:
+            # an overloaded node may time out: count it, wait, and scan again
+            with track.lock:
+                track.rpc_errors += 1
+            time.sleep(RETRY_PAUSE)
             continue
-        numbers = list(range(next_block, head + 1))
-        for chunk_start in range(0, len(numbers), 64):
-            chunk = numbers[chunk_start : chunk_start + 64]
-            answers = chain.batch([("eth_getBlockByNumber", [hex(n), False]) for n in chunk])
-            seen = time.monotonic()
-            found: list[int] = []
-            for number, answer in zip(chunk, answers, strict=True):
-                block = answer.get("result")
-                if not isinstance(block, dict):
-                    raise LoadError(f"block {number} is missing from the RPC")
-                for tx_hash in block.get("transactions", []):
-                    key = bytes.fromhex(str(tx_hash)[2:]) if isinstance(tx_hash, str) else b""
-                    i = index.get(key)
-                    if i is not None and track.included[i] == 0.0:
-                        track.included[i] = seen
-                        found.append(i)
-                if found and track.first_block == 0:
-                    track.first_block = number
-                if found:
-                    track.last_block = number
+        time.sleep(poll_interval)
+
+
+def _scan_blocks(
+    chain: Chain,
+    index: dict[bytes, int],
+    track: _Track,
+    next_block: int,
+    found_queue: queue.SimpleQueue[list[int]],
+) -> int:
+    """Stamp the run's transactions in blocks ``next_block..head``; returns the next
+    block to scan (a block the node does not serve yet is scanned again later)."""
+    head = chain.block_number()
+    while next_block <= head:
+        chunk = list(range(next_block, min(head, next_block + 63) + 1))
+        answers = chain.batch([("eth_getBlockByNumber", [hex(n), False]) for n in chunk])
+        seen = time.monotonic()
+        found: list[int] = []
+        for number, answer in zip(chunk, answers, strict=True):
+            block = answer.get("result")
+            if not isinstance(block, dict):
+                break
+            next_block = number + 1
+            for tx_hash in block.get("transactions", []):
+                key = bytes.fromhex(str(tx_hash)[2:]) if isinstance(tx_hash, str) else b""
+                i = index.get(key)
+                if i is not None and track.included[i] == 0.0:
+                    track.included[i] = seen
+                    found.append(i)
+            if found and track.first_block == 0:
+                track.first_block = number
             if found:
-                found_queue.put(found)
-        next_block = head + 1
+                track.last_block = number
+        if found:
+            found_queue.put(found)
+        if next_block <= chunk[-1]:
+            break  # a block was missing: try again at the next scan
+    return next_block
 
 
 def _read_statuses(
@@ -235,7 +261,13 @@ def _read_statuses(
             continue
         while not found_queue.empty() and len(found) < 500:
             found.extend(found_queue.get())
-        _read_chunk(chain, hashes, found, track)
+        try:
+            _read_chunk(chain, hashes, found, track)
+        except LoadError:
+            with track.lock:
+                track.rpc_errors += 1
+            found_queue.put([i for i in found if track.status[i] == -1])
+            time.sleep(RETRY_PAUSE)
 
 
 def _read_chunk(chain: Chain, hashes: list[bytes], found: list[int], track: _Track) -> None:
@@ -247,7 +279,9 @@ def _read_chunk(chain: Chain, hashes: list[bytes], found: list[int], track: _Tra
         with track.lock:
             for i, answer in zip(chunk, answers, strict=True):
                 receipt = answer.get("result")
-                ok = isinstance(receipt, dict) and to_int(receipt.get("status", "0x1")) == 1
+                if not isinstance(receipt, dict) or track.status[i] != -1:
+                    continue  # not served yet (read again later) or already counted
+                ok = to_int(receipt.get("status", "0x1")) == 1
                 track.status[i] = 1 if ok else 0
                 track.confirmed += 1
                 track.reverted += 0 if ok else 1
@@ -344,7 +378,7 @@ def run_load(
         deadline = time.monotonic() + config.receipt_timeout
         while time.monotonic() < deadline and not failure:
             with track.lock:
-                done = track.confirmed >= track.accepted
+                done = track.confirmed >= track.accepted + track.unknown
                 view.update(track.accepted + track.rejected, track.confirmed, _failed(track))
             if done:
                 break
@@ -356,12 +390,13 @@ def run_load(
         view.stop()
     if failure:
         raise LoadError(f"following receipts failed: {failure[0]}")
-
-    report.sent = track.accepted
-    report.rejected = track.rejected
-    report.reverted = track.reverted
-    report.succeeded = track.confirmed - track.reverted
-    report.unconfirmed = track.accepted - track.confirmed
+    unread = [i for i in range(len(signed)) if track.included[i] > 0.0 and track.status[i] == -1]
+    if unread:  # included at the very end: read their status now
+        try:
+            _read_chunk(chain, hashes, unread, track)
+        except LoadError:
+            track.rpc_errors += 1
+    _account(track, report)
     report.first_block = track.first_block
     report.last_block = track.last_block
     confirmed = [i for i in range(len(signed)) if track.included[i] > 0.0]
@@ -369,6 +404,22 @@ def run_load(
     if confirmed:
         report.total_seconds = max(track.included[i] for i in confirmed) - t0
     return report
+
+
+def _account(track: _Track, report: LoadReport) -> None:
+    """Outcome of every transaction, from the per-transaction records."""
+    included = [track.status[i] != -1 for i in range(track.n)]
+    report.sent = sum(1 for state in track.sent if state in (ACCEPTED, UNKNOWN))
+    report.succeeded = sum(1 for status in track.status if status == 1)
+    report.reverted = sum(1 for status in track.status if status == 0)
+    report.rejected = sum(
+        1 for i, state in enumerate(track.sent) if state == REJECTED and not included[i]
+    )
+    report.unconfirmed = sum(
+        1 for i, state in enumerate(track.sent) if state in (ACCEPTED, UNKNOWN) and not included[i]
+    )
+    report.send_failures = track.unknown
+    report.rpc_errors = track.rpc_errors
 
 
 def _failed(track: _Track) -> int:
@@ -398,17 +449,31 @@ def _send_paced(
             continue
         j = min(due, i + config.batch_size)
         sent_at = time.monotonic()
-        answers = chain.batch(
-            [("eth_sendRawTransaction", ["0x" + signed[k].raw.hex()]) for k in range(i, j)]
-        )
+        try:
+            answers = chain.batch(
+                [("eth_sendRawTransaction", ["0x" + signed[k].raw.hex()]) for k in range(i, j)]
+            )
+        except LoadError as error:
+            # the request failed (e.g. timed out): the node may still have taken them,
+            # so they stay tracked; they count as lost unless a block includes them
+            with track.lock:
+                for k in range(i, j):
+                    track.submitted[k] = sent_at
+                    track.sent[k] = UNKNOWN
+                    track.unknown += 1
+                report.rejection_reasons[f"send request failed: {error}"] += j - i
+            i = j
+            continue
         with track.lock:
             for k, answer in zip(range(i, j), answers, strict=True):
                 track.submitted[k] = sent_at
                 if "error" in answer:
+                    track.sent[k] = REJECTED
                     track.rejected += 1
                     message = str((answer.get("error") or {}).get("message", "unknown error"))
                     report.rejection_reasons[message] += 1
                 else:
+                    track.sent[k] = ACCEPTED
                     track.accepted += 1
             view.update(track.accepted + track.rejected, track.confirmed, _failed(track))
         i = j

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import pytest
@@ -213,3 +214,26 @@ def test_cli_prints_report_and_errors(anvil: AnvilProcess) -> None:
     )
     assert bad_key.returncode == 1 and "--key" in bad_key.stderr
     assert "Traceback" not in bad_key.stderr + bad.stderr + unfunded.stderr
+
+
+def test_node_dying_mid_run_is_reported_not_raised() -> None:
+    """The node goes away while transactions are being sent: the run ends with the
+    lost transactions counted, the failed requests named, and no exception."""
+    node = AnvilProcess().start()
+    try:
+
+        def on_progress(line: str) -> None:
+            if line.startswith("deployed"):
+                threading.Timer(0.3, node.stop).start()
+
+        report = run_load(
+            LoadConfig(node.url, "nft-mint", tps=50, duration=1.5, accounts=2, receipt_timeout=1.0),
+            say=on_progress,
+        )
+    finally:
+        node.stop()
+    assert report.planned == 75
+    assert report.succeeded < 75 and report.unconfirmed + report.rejected > 0
+    assert report.send_failures > 0 and report.rpc_errors > 0
+    assert any("send request failed" in reason for reason in report.rejection_reasons)
+    assert report.failed == 75 - report.succeeded
