@@ -994,6 +994,40 @@ class TraceBuilder:
         track.last_op = -1
 
 
+_BUILD_CACHE: dict[tuple[bytes, bool], tuple[int, list[bytes], list[bytes]]] = {}
+_BUILD_CACHE_LIMIT = 256
+
+
+def _build_commitments(code: bytes, need_hash: bool) -> tuple[int, list[bytes], list[bytes]]:
+    """(first hash position, sponge commitment before each hash sub-step, chunk-tree
+    commitment after each chunk but the last) of building ``code``; cached per code,
+    since the sponge runs a pure-Python keccak-f and loops often create the same code."""
+    key = (bytes(code), need_hash)
+    found = _BUILD_CACHE.get(key)
+    if found is not None:
+        return found
+    start = 0 if need_hash and len(code) > SINGLE_STEP_KECCAK_MAX_BYTES else len(code)
+    sponges: list[bytes] = []
+    sponge = KeccakSponge()
+    hash_pos = start
+    while True:
+        sponges.append(sponge.commitment() if hash_pos < len(code) else ZERO_WORD)
+        if len(code) - hash_pos < KECCAK_RATE:
+            break
+        sponge.absorb_block(code[hash_pos : hash_pos + KECCAK_RATE])
+        hash_pos += KECCAK_RATE
+    builder = MerkleBuilder()
+    trees = [builder.commitment()]
+    chunks = code_commitment_of(code).chunks
+    for chunk in chunks[:-1]:
+        builder.append(chunk)
+        trees.append(builder.commitment())
+    if len(_BUILD_CACHE) >= _BUILD_CACHE_LIMIT:
+        _BUILD_CACHE.clear()
+    found = _BUILD_CACHE[key] = (start, sponges, trees)
+    return found
+
+
 def code_build_pendings(
     source: ByteView, code: bytes, purpose: int, purpose_data: bytes, need_hash: bool
 ) -> list[bytes]:
@@ -1002,32 +1036,22 @@ def code_build_pendings(
     The hash phase absorbs 136-byte blocks only when a hash is needed and the code is
     longer than 1088 bytes; the chunk phase takes 31 source bytes per sub-step.
     """
-    out: list[bytes] = []
-    sponge = KeccakSponge()
-    hash_pos = 0 if need_hash and len(code) > SINGLE_STEP_KECCAK_MAX_BYTES else len(code)
-    builder = MerkleBuilder()
-    while True:
-        sponge_commitment = sponge.commitment() if hash_pos < len(code) else ZERO_WORD
+    start, sponges, trees = _build_commitments(code, need_hash)
+    out = [
+        PendingCodeBuild(
+            PENDING_CODE_BUILD, purpose, source, start + i * KECCAK_RATE, sponge,
+            0, 0, trees[0], purpose_data,
+        ).hash()
+        for i, sponge in enumerate(sponges)
+    ]  # fmt: skip
+    chunks = code_commitment_of(code).chunks
+    for index in range(len(chunks) - 1):
         out.append(
             PendingCodeBuild(
-                PENDING_CODE_BUILD, purpose, source, hash_pos, sponge_commitment,
-                0, 0, builder.commitment(), purpose_data,
+                PENDING_CODE_BUILD, purpose, source, len(code), ZERO_WORD,
+                31 * (index + 1), chunks[index + 1][0], trees[index + 1], purpose_data,
             ).hash()
         )  # fmt: skip
-        if len(code) - hash_pos < KECCAK_RATE:
-            break
-        sponge.absorb_block(code[hash_pos : hash_pos + KECCAK_RATE])
-        hash_pos += KECCAK_RATE
-    chunks = code_commitment_of(code).chunks
-    for index, chunk in enumerate(chunks):
-        builder.append(chunk)
-        if index < len(chunks) - 1:
-            out.append(
-                PendingCodeBuild(
-                    PENDING_CODE_BUILD, purpose, source, len(code), ZERO_WORD,
-                    31 * (index + 1), chunks[index + 1][0], builder.commitment(), purpose_data,
-                ).hash()
-            )  # fmt: skip
     return out
 
 
