@@ -54,7 +54,7 @@ from agents.l1.rollup import (
     blob_commitment,
     build_pack,
 )
-from agents.producer.blocks import Block, ChainConfig
+from agents.producer.blocks import Block
 from agents.producer.genesis import Genesis
 from agents.rpc.jsonlog import JsonLog
 from agents.rpc.metrics import Metrics
@@ -206,10 +206,6 @@ def build_verifier(
         finality=L1Finality(rollup),
         crash=crash or CrashPoints(),
     )
-
-
-def chain_config_of(verifier: Verifier) -> ChainConfig:
-    return verifier.follower.chain
 
 
 # -- the loop --------------------------------------------------------------------------
@@ -502,14 +498,18 @@ def build_next(verifier: Verifier, state: L1State, local: LocalChain) -> PackRow
         return None
     last = plan.last_block
     limit = _data_limit(verifier)
-    data = encode_pack_data(_blocks_of(verifier, plan.first_block, last))
+    blocks = _blocks_of(verifier, plan.first_block, last)
+    data = encode_pack_data(blocks)
     while len(data) > limit and last > plan.first_block:
         last = plan.first_block + (last - plan.first_block) // 2
-        data = encode_pack_data(_blocks_of(verifier, plan.first_block, last))
+        blocks = blocks[: last - plan.first_block + 1]
+        data = encode_pack_data(blocks)
     if len(data) > limit:
-        verifier.log(
-            "posting-blocked", reason=f"block {plan.first_block} alone needs {len(data)} B"
-        )
+        reason = f"block {plan.first_block} alone needs {len(data)} B of DA (limit {limit})"
+        if reason != verifier._last_wait:
+            verifier.log("posting-blocked", reason=reason)
+            verifier.metrics.inc("posting_blocked_total")
+        verifier._last_wait = reason
         return None
     expected = decide.expected_pack(local, plan.first_block, last)
     assert isinstance(expected, decide.ExpectedPack)
@@ -528,7 +528,7 @@ def build_next(verifier: Verifier, state: L1State, local: LocalChain) -> PackRow
         da=verifier.config.da.name.lower(),
         detail=detail,
     )
-    raw_size = sum(len(b.encode()) for b in _blocks_of(verifier, plan.first_block, last))
+    raw_size = sum(len(b.encode()) for b in blocks)
     verifier.log(
         "pack-rebuilt" if detail else "pack-built",
         pack=row_id,

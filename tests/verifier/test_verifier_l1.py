@@ -5,6 +5,7 @@ tampered block is refused; a wrong pack is rejected and nothing is built on it."
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 
@@ -198,3 +199,23 @@ def test_two_posting_verifiers_race_and_the_loser_affirms(
     tick(b)
     assert rollup.vote_of(rollup.head(), chain.verifiers[1].address) is Vote.AFFIRMED
     assert rollup.head_height() == 1 and events(b_log.lines, "pack-superseded")
+
+
+def test_packs_are_split_to_fit_the_da_limit(chain: ChainEnv, l2: L2Chain, tmp_path: Path) -> None:
+    rollup = deploy(chain, l2.blocks[0].state_root).rollup
+    source = RpcBlockSource.connect(l2.server.url if l2.server else "")
+    verifier, lines = make_verifier(
+        chain, rollup.address, chain.verifiers[0], tmp_path / "v", source, max_blocks=4,
+        max_wait=0,
+    )  # fmt: skip
+    verifier.config = dataclasses.replace(verifier.config, max_calldata_bytes=900)
+    for _ in range(4):
+        l2.add_block(3)
+    for _ in range(4):
+        tick(verifier)
+    posted = events(lines.lines, "pack-posted")
+    assert len(posted) >= 2
+    assert all(int(str(p["data_bytes"])) <= 900 for p in posted)
+    ranges = [p["blocks"] for p in posted]
+    assert ranges[0][0] == 1 and ranges[-1][1] == 4  # type: ignore[index]
+    assert all(b[0] == a[1] + 1 for a, b in zip(ranges, ranges[1:], strict=False))  # type: ignore[index]
