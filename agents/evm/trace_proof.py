@@ -30,6 +30,8 @@ from sha3 import keccak_256
 from agents.evm import smt
 from agents.evm.commitment import (
     CODE_CHUNK_DATA,
+    KECCAK_FOR_LOG,
+    KECCAK_FOR_STACK,
     KECCAK_RATE,
     PENDING_KECCAK,
     SINGLE_STEP_KECCAK_MAX_BYTES,
@@ -38,8 +40,11 @@ from agents.evm.commitment import (
     KeccakSponge,
     MemoryTree,
     PendingKeccak,
+    hash_words,
+    log_header_hash,
     merkle_proof,
     slot_key,
+    u256,
 )
 from agents.evm.instructions import OPCODE_NAMES
 from agents.evm.store import AccountRecord, storage_key
@@ -48,6 +53,7 @@ from agents.evm.trace import (
     STACK_POPS,
     Trace,
     TraceBuilder,
+    kind_name,
     trace_transaction,
 )
 from agents.evm.trace_world import code_commitment_of
@@ -59,8 +65,14 @@ FRAME_CONTEXT_OPS = {0x30, 0x33, 0x34, 0x35, 0x36, 0x3D, 0x54, 0x55}
 TX_ENV_OPS = {0x32, 0x3A, 0x41, 0x42, 0x43, 0x44, 0x45, 0x46, 0x48, 0x4A}
 HALTING = {0x00, 0xF3, 0xFD} | (set(range(256)) - set(OPCODE_NAMES)) | {0xFE}
 """STOP, RETURN, REVERT, INVALID and undefined opcodes: the halting step (``PendingExit``)."""
+LOG_OPS = set(range(0xA0, 0xA5))
 SUPPORTED = (
-    STACK_ONLY | {0x20, 0x51, 0x52, 0x53, 0x56, 0x57} | FRAME_CONTEXT_OPS | TX_ENV_OPS | HALTING
+    STACK_ONLY
+    | {0x20, 0x51, 0x52, 0x53, 0x56, 0x57}
+    | FRAME_CONTEXT_OPS
+    | TX_ENV_OPS
+    | HALTING
+    | LOG_OPS
 )
 
 
@@ -234,6 +246,14 @@ def _instruction_proof(
             else:
                 grown = _grown(track.memory, offset, size)
                 proof.memory = _range(grown, offset // 32, (offset + size - 1) // 32)
+    if 0xA0 <= op <= 0xA4:
+        proof.frame_context = track.context.encode()
+        if len(stack) >= 2 and stack[-2] <= SINGLE_STEP_KECCAK_MAX_BYTES:
+            proof.tx_context = list(builder.tx_context_words)
+            offset, size = stack[-1], stack[-2]
+            if size:
+                grown = _grown(track.memory, offset, size)
+                proof.memory = _range(grown, offset // 32, (offset + size - 1) // 32)
     if op == 0x35 and stack:
         proof.calldata = _calldata_opening(builder, track, stack[-1])
     if op in (0x54, 0x55) and stack:
@@ -291,40 +311,54 @@ def _storage_openings(builder: TraceBuilder, evm: EvmFrame, proof: StepProof, sl
 def _keccak_block_proof(
     builder: TraceBuilder, evm: EvmFrame, trace: Trace, index: int
 ) -> StepProof:
-    """Sponge sub-step ``index``: found by walking back to its KECCAK256 opcode step."""
+    """Sponge sub-step ``index`` of a KECCAK256 or LOGn over more than 1088 bytes, found
+    by walking back to its opcode step. The replay stops after the whole operation, so
+    the pre-state is rebuilt: the digest not yet pushed (KECCAK256), the log not yet
+    appended to ``TxContext`` (LOGn; its final sub-step opens that context)."""
     kinds = trace.kinds
     op_step = index
     while kinds[op_step] == KIND_KECCAK_BLOCK:
         op_step -= 1
-    if kinds[op_step] != 0x20:
-        raise ProofNotSupported("only KECCAK256 sponge sub-steps are covered (not LOG data)")
+    op = kinds[op_step]
+    if op != 0x20 and not 0xA0 <= op <= 0xA4:
+        raise ProofNotSupported(f"sponge sub-step {index} does not follow KECCAK256 or LOGn")
     block = index - op_step - 1
     track = builder.tracks[id(evm)]
-    offset, size = track.operands if track.last_op == 0x20 else (None, None)
-    if offset is None or size is None:
-        raise ProofNotSupported("replay did not stop right after the KECCAK256")
+    if track.last_op != op or len(track.operands) < 2:
+        raise ProofNotSupported(f"replay did not stop right after the {kind_name(op)}")
+    offset, size = track.operands[0], track.operands[1]
     data = bytes(evm.memory[offset : offset + size])
     sponge = KeccakSponge()
     for b in range(block):
         sponge.absorb_block(data[b * KECCAK_RATE : (b + 1) * KECCAK_RATE])
     position = block * KECCAK_RATE
+    if op == 0x20:
+        purpose, header = KECCAK_FOR_STACK, ZERO_WORD
+        pushed = 1  # the digest is not pushed yet
+        context_words = list(builder.tx_context_words)
+    else:
+        purpose, header = KECCAK_FOR_LOG, log_header_hash(evm.address, list(track.operands[2:]))
+        pushed = 0
+        context_words = _before_last_log(builder)
     pending = PendingKeccak(
-        PENDING_KECCAK, 0, offset + position, size - position, size, sponge.commitment(), ZERO_WORD
-    )
-    stack_hash = track.stack.hash_below_top(1)  # the digest is not pushed yet
+        PENDING_KECCAK, purpose, offset + position, size - position, size, sponge.commitment(),
+        header,
+    )  # fmt: skip
+    stack_hash = track.stack.hash_below_top(pushed)
     frame = Frame(
         evm.pc, evm.gas_left, track.code_root, track.code_size, stack_hash,
-        track.stack.size - 1, track.memory.root, track.memory.size_words, pending.hash(),
+        track.stack.size - pushed, track.memory.root, track.memory.size_words, pending.hash(),
         track.context_hash,
     )  # fmt: skip
     world = builder.world
     machine = [
-        (1).to_bytes(32, "big"), world.root, builder.tx_env_hash, builder.tx_context_hash,
+        (1).to_bytes(32, "big"), world.root, builder.tx_env_hash, hash_words(*context_words),
         world.created, frame.hash(), builder.suspended[-1],
     ]  # fmt: skip
     start = offset + position
     end = min(start + KECCAK_RATE, offset + size)
-    memory = _range(track.memory, start // 32, max(start, end - 1) // 32)
+    memory = _range(track.memory, start // 32, (end - 1) // 32) if end > start else None
+    final = size - position < KECCAK_RATE
     return StepProof(
         index=index,
         kind=KIND_KECCAK_BLOCK,
@@ -335,8 +369,18 @@ def _keccak_block_proof(
         memory=memory,
         pending_record=pending.encode(),
         stack_below=stack_hash,
+        tx_context=context_words if final and purpose == KECCAK_FOR_LOG else None,
         sponge_state=sponge.state_bytes() + sponge.absorbed.to_bytes(32, "big"),
     )
+
+
+def _before_last_log(builder: TraceBuilder) -> list[bytes]:
+    """``TxContext`` words as they were before the newest log was appended."""
+    words = list(builder.tx_context_words)
+    chain = builder.log_chain
+    words[4] = chain[-2][1] if len(chain) >= 2 else ZERO_WORD
+    words[5] = u256(int.from_bytes(words[5], "big") - 1)
+    return words
 
 
 def prove_step(trace: Trace, index: int, *, base_only: bool = False) -> StepProof:

@@ -45,7 +45,7 @@ Item = str | int | Push
 def blocks(draw: st.DrawFn) -> list[Item]:
     """One stack-neutral block of the program exercising one covered class."""
     kind = draw(st.sampled_from(["binary", "ternary", "unary", "stack", "memory", "keccak",
-                                 "calldata", "storage", "env", "jump"]))  # fmt: skip
+                                 "calldata", "storage", "env", "jump", "log"]))  # fmt: skip
     if kind == "binary":
         return [push(draw(WORDS)), push(draw(WORDS)), draw(st.sampled_from(BINARY)), "POP"]
     if kind == "ternary":
@@ -79,6 +79,11 @@ def blocks(draw: st.DrawFn) -> list[Item]:
         if draw(st.booleans()):
             return [push(slot), "SLOAD", "POP"]
         return [push(draw(st.sampled_from([0, 1, 5, 7, 2**200]))), push(slot), "SSTORE"]
+    if kind == "log":
+        n = draw(st.integers(0, 4))
+        size = draw(st.one_of(st.integers(0, 100), st.integers(1080, 1400)))
+        topics: list[Item] = [push(draw(WORDS)) for _ in range(n)]
+        return topics + [push(size), push(draw(st.integers(0, 500))), f"LOG{n}"]
     if kind == "env":
         return [draw(st.sampled_from(ENV)), "POP"]
     return [push(draw(st.integers(0, 1))), push(0xFFFF, 2), "POP", "POP", "JUMPDEST"]

@@ -45,6 +45,7 @@ CLASSES = [
     ("comparison", set(range(0x10, 0x16))),
     ("bitwise", set(range(0x16, 0x1E))),
     ("keccak", {0x20, KIND_KECCAK_BLOCK}),
+    ("log", set(range(0xA0, 0xA5))),
     ("environment", {0x30, 0x32, 0x33, 0x34, 0x36, 0x3A, 0x3D, 0x48, 0x4A} | set(range(65, 71))),
     ("calldata", {0x35}),
     ("memory", {0x51, 0x52, 0x53, 0x59}),
@@ -92,6 +93,9 @@ def main_program() -> bytes:
     # KECCAK256: empty, 40 unaligned bytes, 1300 bytes (opcode step + sponge sub-steps).
     items += [push(0), push(0), "KECCAK256", "POP", push(40), push(5), "KECCAK256", "POP"]
     items += [push(1300), push(0), "KECCAK256", "POP"]
+    # LOGn: no data, 40 unaligned bytes with two topics, 1300 bytes (sponge) with four.
+    items += [push(0), push(0), "LOG0", push(2), push(1), push(40), push(5), "LOG2"]
+    items += [push(4), push(3), push(2), push(1), push(1300), push(64), "LOG4"]
     # CALLDATALOAD: aligned, straddling the view's end, past it; environment opcodes.
     items += [push(0), "CALLDATALOAD", push(30), "CALLDATALOAD", push(100), "CALLDATALOAD"]
     items += ["POP", "POP", "POP"]
@@ -184,16 +188,21 @@ def build() -> dict[str, Any]:
         ) as trace:
             if trace.result is None or not trace.result.success:
                 raise AssertionError(f"main program failed: {trace.error}")
-            seen: Counter[int] = Counter()
+            seen: Counter[tuple[int, int]] = Counter()
             kinds = trace.kinds
+            owner = 0  # the KECCAK256 / LOGn whose sponge sub-steps follow
             for index, kind in enumerate(kinds):
+                if kind == 0x20 or 0xA0 <= kind <= 0xA4:
+                    owner = kind
                 if kind not in SUPPORTED and kind != KIND_KECCAK_BLOCK:
                     continue
+                key = (kind, owner if kind == KIND_KECCAK_BLOCK else 0)
                 last_block = kind == KIND_KECCAK_BLOCK and kinds[index + 1] != KIND_KECCAK_BLOCK
-                if seen[kind] >= PER_KIND_OVERRIDE.get(kind, PER_KIND) and not last_block:
+                if seen[key] >= PER_KIND_OVERRIDE.get(kind, PER_KIND) and not last_block:
                     continue
-                seen[kind] += 1
-                vectors.append(_vector(trace, index, f"{kind_name(kind)}#{seen[kind]}"))
+                seen[key] += 1
+                suffix = f" of {kind_name(owner)}" if kind == KIND_KECCAK_BLOCK else ""
+                vectors.append(_vector(trace, index, f"{kind_name(kind)}#{seen[key]}{suffix}"))
             start_record = [u256(0), trace.pre_root, tx_locator(TRACE_CONTEXT, 1)] + [ZERO_WORD] * 4
             rejections.append(
                 _rejection(

@@ -124,6 +124,8 @@ contract CoreSteps is IStepClass {
             bytes32 below = StepLib.openStack(p, f, 0, op);
             StepLib.charge(f, 1, op);
             _next(f, below, f.stackSize);
+        } else if (op >= 0xa0 && op <= 0xa4) {
+            _log(p, m, f, op);
         } else if (op == 0xf3 || op == 0xfd) {
             _returnOrRevert(p, f, op);
         } else if (!_defined(op)) {
@@ -298,6 +300,72 @@ contract CoreSteps is IStepClass {
         f.pendingOp = _exitRecord(op == 0xf3 ? EXIT_SUCCESS : EXIT_REVERT, offset, size);
     }
 
+    /// @dev LOG0..LOG4: gas, memory growth, static check; data up to 1088 bytes is hashed
+    ///      here and the log appended to `TxContext`; longer data records
+    ///      `PendingKeccak(purpose = 1, purposeData = header)` for sponge sub-steps.
+    function _log(StepProof calldata p, MachineHash.MachineState memory m, MachineHash.Frame memory f, uint256 op)
+        private
+        pure
+    {
+        uint256 n = op - 0xa0;
+        bytes32 below = StepLib.openStack(p, f, 2 + n, op);
+        uint256 offset = p.stack[0];
+        uint256 size = p.stack[1];
+        // INVARIANT: data beyond 4 GiB costs more than any frame's gas (an out-of-gas halt).
+        if (size > type(uint32).max) revert ExceptionalHaltNotSupported(op);
+        StepLib.charge(f, 375 + 375 * n + 8 * size, op);
+        _expand(f, offset, size, 0, op);
+        MachineHash.FrameContext memory c = StepLib.frameContext(p, f);
+        // INVARIANT: a log in a static frame is an exceptional halt.
+        if (c.isStatic) revert ExceptionalHaltNotSupported(op);
+        bytes32[] memory topics = new bytes32[](n);
+        for (uint256 i; i < n; ++i) {
+            topics[i] = bytes32(p.stack[2 + i]);
+        }
+        bytes32 header = MachineHash.logHeader(c.self, topics);
+        if (size > SINGLE_STEP_KECCAK_MAX_BYTES) {
+            // INVARIANT: the opcode step of long log data reads no memory.
+            if (p.mem.length != 0) revert BadRangeOpening(1);
+            f.pendingOp = MachineHash.hash(
+                MachineHash.PendingKeccak({
+                    kind: MachineHash.PENDING_KECCAK,
+                    purpose: 1,
+                    offset: offset,
+                    remaining: size,
+                    totalSize: size,
+                    spongeCommitment: KeccakSponge.initialCommitment(),
+                    purposeData: header
+                })
+            );
+        } else {
+            MachineHash.TxContext memory t = StepLib.txContext(p, m);
+            bytes32 dataHash = _memoryHash(p, f, offset, size);
+            t.logsHash = MachineHash.logsAccumulate(t.logsHash, MachineHash.logEntry(header, size, dataHash));
+            t.logCount += 1;
+            m.txContextHash = MachineHash.hash(t);
+        }
+        _next(f, below, f.stackSize - 2 - n);
+    }
+
+    /// @dev keccak256 of memory `[offset, offset + size)` from the single memory opening.
+    function _memoryHash(StepProof calldata p, MachineHash.Frame memory f, uint256 offset, uint256 size)
+        private
+        pure
+        returns (bytes32 digest)
+    {
+        if (size == 0) {
+            // INVARIANT: empty data opens no memory.
+            if (p.mem.length != 0) revert BadRangeOpening(1);
+            return keccak256("");
+        }
+        bytes32[] memory data = StepLib.openMemory(p, f, offset / 32, (offset + size - 1) / 32);
+        uint256 shift = offset % 32;
+        /// @solidity memory-safe-assembly
+        assembly {
+            digest := keccak256(add(add(data, 0x20), shift), size)
+        }
+    }
+
     /// @dev Whether `op` is an instruction of Cancun (0xFE INVALID counts as undefined).
     function _defined(uint256 op) private pure returns (bool) {
         return op <= 0x0b || (op >= 0x10 && op <= 0x1d) || op == 0x20 || (op >= 0x30 && op <= 0x4a)
@@ -384,18 +452,7 @@ contract CoreSteps is IStepClass {
             _next(f, below, f.stackSize - 2);
             return;
         }
-        bytes32 digest;
-        if (size == 0) {
-            if (p.mem.length != 0) revert BadRangeOpening(1);
-            digest = keccak256("");
-        } else {
-            bytes32[] memory data = StepLib.openMemory(p, f, offset / 32, (offset + size - 1) / 32);
-            uint256 shift = offset % 32;
-            /// @solidity memory-safe-assembly
-            assembly {
-                digest := keccak256(add(add(data, 0x20), shift), size)
-            }
-        }
+        bytes32 digest = _memoryHash(p, f, offset, size);
         _next(f, StackHash.push(below, uint256(digest)), f.stackSize - 1);
     }
 

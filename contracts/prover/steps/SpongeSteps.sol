@@ -8,7 +8,6 @@ import {
     BadRangeOpening,
     ExceptionalHaltNotSupported,
     RecordMismatch,
-    StepClassNotSupported,
     WrongStepClass
 } from "./StepProof.sol";
 import {MachineHash} from "../lib/MachineHash.sol";
@@ -16,14 +15,15 @@ import {StackHash} from "../lib/StackHash.sol";
 import {KeccakSponge} from "../lib/KeccakSponge.sol";
 
 /// @title SpongeSteps
-/// @notice The sponge sub-steps of a KECCAK256 over more than 1088 bytes
+/// @notice The sponge sub-steps of a KECCAK256 or LOGn over more than 1088 bytes
 ///         (`docs/commitment.md` section 6.2): each absorbs one 136-byte block of memory
 ///         into the committed sponge with keccak-f[1600] in Solidity; the sub-step that
-///         meets fewer than 136 remaining bytes pads, squeezes and pushes the digest.
+///         meets fewer than 136 remaining bytes pads, squeezes and pushes the digest
+///         (KECCAK256) or appends the log entry to `TxContext` (LOGn).
 /// @dev Proof fields used: `pending` (the 7-word `PendingKeccak` preimage of the frame's
 ///      `pendingOp`), `sponge` (200-byte state ‖ `w(absorbed)`), `mem` (the words holding
-///      the block, against the frame's memory; none for an empty final block). LOG data
-///      (`purpose = 1`) is not covered yet.
+///      the block, against the frame's memory; none for an empty final block), and for
+///      the final sub-step of log data (`purpose = 1`) `txContext`, to append the log.
 contract SpongeSteps is IStepClass {
     uint256 internal constant RATE = 136;
 
@@ -41,8 +41,8 @@ contract SpongeSteps is IStepClass {
         if (kind != MachineHash.PENDING_KECCAK) revert WrongStepClass(StepLib.SUB_STEP_BASE + kind);
         if (words.length != 7) revert RecordMismatch(StepLib.REC_PENDING);
         MachineHash.PendingKeccak memory k = abi.decode(abi.encodePacked(words), (MachineHash.PendingKeccak));
-        // Log data sponges (purpose 1) are not covered yet.
-        if (k.purpose != 0) revert StepClassNotSupported(StepLib.SUB_STEP_BASE + kind);
+        // INVARIANT: the hash feeds the stack (0) or a log (1), nothing else.
+        if (k.purpose > 1) revert RecordMismatch(StepLib.REC_PENDING);
         // INVARIANT: the sponge opening is 200 state bytes plus the absorbed count.
         if (p.sponge.length != 232) revert RecordMismatch(StepLib.REC_SPONGE);
         bytes memory state = p.sponge[:200];
@@ -56,10 +56,19 @@ contract SpongeSteps is IStepClass {
         } else {
             bytes memory tail = k.remaining == 0 ? new bytes(0) : _memoryBytes(p, f, k.offset, k.remaining);
             bytes32 digest = KeccakSponge.finishCommitted(k.spongeCommitment, state, absorbed, tail);
-            // INVARIANT: pushing the digest cannot overflow (the opcode step popped two).
-            if (f.stackSize + 1 > StepLib.STACK_LIMIT) revert ExceptionalHaltNotSupported(0x20);
-            f.stackHash = StackHash.push(f.stackHash, uint256(digest));
-            f.stackSize += 1;
+            if (k.purpose == 0) {
+                // INVARIANT: pushing the digest cannot overflow (the opcode step popped two).
+                if (f.stackSize + 1 > StepLib.STACK_LIMIT) revert ExceptionalHaltNotSupported(0x20);
+                f.stackHash = StackHash.push(f.stackHash, uint256(digest));
+                f.stackSize += 1;
+            } else {
+                // LOG data: append `H(header ‖ w(totalSize) ‖ digest)` to the logs.
+                MachineHash.TxContext memory t = StepLib.txContext(p, m);
+                bytes32 entry = MachineHash.logEntry(k.purposeData, k.totalSize, digest);
+                t.logsHash = MachineHash.logsAccumulate(t.logsHash, entry);
+                t.logCount += 1;
+                m.txContextHash = MachineHash.hash(t);
+            }
             f.pendingOp = 0;
         }
         return StepLib.commit(m, f);

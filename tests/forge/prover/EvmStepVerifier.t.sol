@@ -96,9 +96,9 @@ contract EvmStepVerifierTest is ProverTestBase {
 
     function test_vectorsCoverEveryClass() public view {
         vm.assertGe(vectorCount, 90, "vector count");
-        string[12] memory wanted = [
+        string[13] memory wanted = [
             "arithmetic", "comparison", "bitwise", "keccak", "environment", "calldata", "memory", "storage",
-            "control", "push", "stack", "halt"
+            "control", "push", "stack", "halt", "log"
         ];
         for (uint256 c; c < wanted.length; ++c) {
             bool found;
