@@ -19,9 +19,9 @@ the block itself:
   cannot execute at that block's start (undecodable, bad signature, wrong chain, nonce,
   balance): the verifier decides that by trial execution (the ``not_includable`` hook);
 - :func:`check_block_inbox` applies both to one block and lists every violation;
-- :func:`inbox_covers`: an L1 view is complete for L2 time ``ts`` once the L1 head's
-  timestamp has passed ``ts - min(delays)`` (nothing that falls due by ``ts`` can still
-  be submitted).
+- :func:`inbox_covers`: an L1 view is complete for L2 time ``ts`` once
+  ``ts < t_L1 + min(delays)`` for the L1 head's timestamp ``t_L1`` (nothing that falls
+  due by ``ts`` can still be submitted).
 """
 
 from __future__ import annotations
@@ -295,11 +295,11 @@ def forced_due(forced: Sequence[ForcedTx], parent_ts: int | None, ts: int) -> li
 
 def inbox_covers(l1_head_timestamp: int, ts: int, config: BridgeConfig) -> bool:
     """Whether an inbox read at an L1 head of ``l1_head_timestamp`` knows everything that
-    falls due by L2 time ``ts`` (items submitted later fall due after ``ts``)."""
-    return (
-        l1_head_timestamp + min(config.deposit_confirmation_delay, config.forced_inclusion_delay)
-        >= ts
-    )
+    falls due by L2 time ``ts``: anything not yet seen lands in an L1 block stamped
+    ``>= l1_head_timestamp`` (a later block may share the head's timestamp), so it falls
+    due at ``>= l1_head_timestamp + min(delays)``, which must be after ``ts``."""
+    delay = min(config.deposit_confirmation_delay, config.forced_inclusion_delay)
+    return ts < l1_head_timestamp + delay
 
 
 @dataclass(frozen=True)

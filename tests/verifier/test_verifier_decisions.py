@@ -36,6 +36,7 @@ from agents.verifier.da import (
 )
 from agents.verifier.finality import compute_heights
 from agents.verifier.l1_inbox import (
+    BridgeConfig,
     Credit,
     Deposit,
     ForcedTx,
@@ -45,6 +46,7 @@ from agents.verifier.l1_inbox import (
     check_chain,
     deposits_due,
     forced_due,
+    inbox_covers,
 )
 from agents.verifier.store import PACK_TRANSITIONS, PackStatus, StoreError, open_store
 
@@ -378,3 +380,9 @@ def test_policy_validation(n: int, wait: int) -> None:
     assert PackPolicy(n, wait).max_blocks == n
     with pytest.raises(ValueError):
         PackPolicy(0, wait)
+
+
+def test_inbox_covers_is_strict_at_the_boundary() -> None:
+    config = BridgeConfig("0x" + "00" * 20, 1, 12, 600, 0, 1024)
+    assert inbox_covers(1000, 1011, config)
+    assert not inbox_covers(1000, 1012, config)  # a later L1 block may share t_L1 = 1000
