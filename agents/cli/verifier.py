@@ -307,7 +307,12 @@ def verify(
     finally:
         if store is not None:
             store.close()
-    problem = None if status is None else pack_problem(status, check.pack_roots)
+    problem = None
+    if status is not None and status.pack_id == 0:  # the genesis pack: block 0 only
+        if status.state_root != check.our_state_root:
+            problem = "the Rollup's genesis state root differs from the genesis file's"
+    elif status is not None:
+        problem = pack_problem(status, check.pack_roots)
     if as_json:
         click.echo(
             json.dumps(

@@ -167,6 +167,11 @@ def test_verify_command(chain: ChainEnv, l2: L2Chain, anvil: AnvilProcess, tmp_p
     assert sum(line.rstrip().endswith(" ok") for line in lines) == 4  # 3 txs + state root
     assert "L1: pack 1 (blocks 1..2) tier 0 posted" in done.stdout
     assert "L1: the pack's 4 per-tx roots and state root match the re-execution" in done.stdout
+    genesis = subprocess.run(
+        altrollup("verify", "0", "--rpc", l2.server.url, *common), capture_output=True, text=True
+    )
+    assert genesis.returncode == 0, genesis.stderr
+    assert "L1: pack 0 (blocks 0..0) tier 3 rollup-final" in genesis.stdout
     # a liar's pack over blocks 3..4: the blocks check out, the L1 pack does not
     head_id, head_root, _ = rollup.head_state()
     roots = [b"\x42" * 32, b"\x43" * 32]
