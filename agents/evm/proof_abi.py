@@ -18,7 +18,8 @@ struct of ``contracts/prover/steps/StepProof.sol``::
         RangeOpening[] mem,              // 0/1 x (first, bytes32[] words, bytes32[] proof)
         RangeOpening[] cdata,            // 0/1
         bytes32[] account,               // the 6-word account record or empty
-        SmtOpening[] smt)                // (present, value, SparseMerkle.Proof) x 0/3
+        SmtOpening[] smt)                // (present, value, SparseMerkle.Proof): SLOAD /
+                                         // SSTORE account, slot, warm slot; T* transient
 
 :func:`encode_done_proof` is the proof of a padding step from a ``DONE`` state (the
 machine record alone). ``docs/one-step-prover.md`` documents the layout per step class.
@@ -76,7 +77,8 @@ def _smt(
 
 def encode_step_proof(proof: StepProof) -> bytes:
     """``abi.encode(StepProof)`` for ``EvmStepVerifier.step``."""
-    smt_openings = [o for o in (proof.account, proof.storage, proof.warm_slot) if o is not None]
+    openings = (proof.account, proof.storage, proof.warm_slot, proof.transient)
+    smt_openings = [o for o in openings if o is not None]
     account_words: list[bytes] = []
     if proof.account_record is not None:
         record = proof.account_record.encode()

@@ -73,6 +73,7 @@ SUPPORTED = (
     | TX_ENV_OPS
     | HALTING
     | LOG_OPS
+    | {0x5C, 0x5D}
 )
 
 
@@ -132,6 +133,7 @@ class StepProof:
     account: SmtOpening | None = None
     storage: SmtOpening | None = None
     warm_slot: SmtOpening | None = None
+    transient: SmtOpening | None = None
     pending_record: list[bytes] | None = None
     sponge_state: bytes | None = None
 
@@ -147,7 +149,7 @@ class StepProof:
         for opening in (self.memory, self.calldata):
             if opening is not None:
                 out += opening.root + b"".join(opening.words + opening.proof)
-        for smt_opening in (self.account, self.storage, self.warm_slot):
+        for smt_opening in (self.account, self.storage, self.warm_slot, self.transient):
             if smt_opening is not None:
                 out += smt_opening.key + (smt_opening.value or b"")
                 out += b"".join(smt_opening.proof.siblings)
@@ -258,6 +260,14 @@ def _instruction_proof(
         proof.calldata = _calldata_opening(builder, track, stack[-1])
     if op in (0x54, 0x55) and stack:
         _storage_openings(builder, evm, proof, stack[-1])
+    if op in (0x5C, 0x5D) and stack:
+        proof.frame_context = track.context.encode()
+        proof.tx_context = list(builder.tx_context_words)
+        nodes, root = builder.world.nodes, builder.world.transient
+        key = slot_key(evm.address, stack[-1])
+        proof.transient = SmtOpening(
+            root, key, smt.get(nodes, root, key), smt.prove(nodes, root, key)
+        )
     return proof
 
 

@@ -77,7 +77,9 @@ def blocks(draw: st.DrawFn) -> list[Item]:
     if kind == "storage":
         slot = draw(st.integers(0, 6))
         if draw(st.booleans()):
-            return [push(slot), "SLOAD", "POP"]
+            return [push(slot), draw(st.sampled_from(["SLOAD", "TLOAD"])), "POP"]
+        if draw(st.booleans()):
+            return [push(draw(st.sampled_from([0, 3, 2**255]))), push(slot), "TSTORE"]
         return [push(draw(st.sampled_from([0, 1, 5, 7, 2**200]))), push(slot), "SSTORE"]
     if kind == "log":
         n = draw(st.integers(0, 4))

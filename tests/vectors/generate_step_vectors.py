@@ -50,6 +50,7 @@ CLASSES = [
     ("calldata", {0x35}),
     ("memory", {0x51, 0x52, 0x53, 0x59}),
     ("storage", {0x54, 0x55}),
+    ("transient", {0x5C, 0x5D}),
     ("control", {0x56, 0x57, 0x58, 0x5A, 0x5B}),
     ("push", set(range(0x5F, 0x80))),
     ("stack", {0x50} | set(range(0x80, 0xA0))),
@@ -107,6 +108,9 @@ def main_program() -> bytes:
     items += [push(1), "SLOAD", push(1), "SLOAD", push(55), "SLOAD", "POP", "POP", "POP"]
     items += [push(9), push(2), "SSTORE", push(5), push(3), "SSTORE", push(0), push(100), "SSTORE"]
     items += [push(7), push(2), "SSTORE", push(0), push(3), "SSTORE"]
+    # Transient storage: absent read, insert, read, overwrite, delete.
+    items += [push(4), "TLOAD", "POP", push(77), push(4), "TSTORE", push(4), "TLOAD", "POP"]
+    items += [push(78), push(4), "TSTORE", push(0), push(4), "TSTORE"]
     code = assemble(items)
     # Flow: JUMP over an INVALID to a JUMPDEST; JUMPI not taken, then taken; STOP.
     tail_at = len(code)

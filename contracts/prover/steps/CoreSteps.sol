@@ -6,7 +6,9 @@ import {
     StepProof,
     StepLib,
     RangeOpening,
+    SmtOpening,
     BadChunkOpening,
+    BadSmtOpening,
     BadRangeOpening,
     BadStackItemCount,
     ExceptionalHaltNotSupported,
@@ -14,6 +16,7 @@ import {
 } from "./StepProof.sol";
 import {MachineHash} from "../lib/MachineHash.sol";
 import {WordTree} from "../lib/WordTree.sol";
+import {SparseMerkle} from "../lib/SparseMerkle.sol";
 import {CodeChunks} from "../lib/CodeChunks.sol";
 import {StackHash} from "../lib/StackHash.sol";
 import {KeccakSponge} from "../lib/KeccakSponge.sol";
@@ -124,6 +127,8 @@ contract CoreSteps is IStepClass {
             bytes32 below = StepLib.openStack(p, f, 0, op);
             StepLib.charge(f, 1, op);
             _next(f, below, f.stackSize);
+        } else if (op == 0x5c || op == 0x5d) {
+            _transient(p, m, f, op);
         } else if (op >= 0xa0 && op <= 0xa4) {
             _log(p, m, f, op);
         } else if (op == 0xf3 || op == 0xfd) {
@@ -298,6 +303,37 @@ contract CoreSteps is IStepClass {
         f.stackHash = below;
         f.stackSize -= 2;
         f.pendingOp = _exitRecord(op == 0xf3 ? EXIT_SUCCESS : EXIT_REVERT, offset, size);
+    }
+
+    /// @dev TLOAD / TSTORE (EIP-1153): 100 gas; the slot `self ‖ key` of the transient
+    ///      SMT in `TxContext` (zero values absent), opened by `smt[0]`.
+    function _transient(StepProof calldata p, MachineHash.MachineState memory m, MachineHash.Frame memory f, uint256 op)
+        private
+        pure
+    {
+        bool store = op == 0x5d;
+        bytes32 below = StepLib.openStack(p, f, store ? 2 : 1, op);
+        StepLib.charge(f, 100, op);
+        MachineHash.FrameContext memory c = StepLib.frameContext(p, f);
+        // INVARIANT: a transient write in a static frame is an exceptional halt.
+        if (store && c.isStatic) revert ExceptionalHaltNotSupported(op);
+        MachineHash.TxContext memory t = StepLib.txContext(p, m);
+        // INVARIANT: exactly one opening: the transient slot.
+        if (p.smt.length != 1) revert BadSmtOpening(3);
+        SmtOpening calldata o = p.smt[0];
+        bytes32 path = SparseMerkle.pathOfAddressSlot(c.self, bytes32(p.stack[0]));
+        // INVARIANT: the opening proves the slot's value (or absence) in the transient tree.
+        if (!SparseMerkle.verify(t.transientStorage, path, o.present, o.value, o.proof)) revert BadSmtOpening(3);
+        uint256 current = o.present ? uint256(o.value) : 0;
+        if (!store) {
+            _next(f, StackHash.push(below, current), f.stackSize);
+            return;
+        }
+        uint256 value = p.stack[1];
+        t.transientStorage =
+            SparseMerkle.rootAfterUpdate(t.transientStorage, path, o.present, o.value, value != 0, bytes32(value), o.proof);
+        m.txContextHash = MachineHash.hash(t);
+        _next(f, below, f.stackSize - 2);
     }
 
     /// @dev LOG0..LOG4: gas, memory growth, static check; data up to 1088 bytes is hashed

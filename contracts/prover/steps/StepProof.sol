@@ -40,7 +40,8 @@ struct SmtOpening {
 /// @dev Optional records are word arrays that are empty when the step does not open
 ///      them (their length is checked by the step that needs them); optional openings
 ///      are arrays of length 0 or 1. `stack` is top first. `smt` holds, for SLOAD and
-///      SSTORE, the account, storage and warm-slot openings in that order. `sponge` is
+///      SSTORE, the account, storage and warm-slot openings in that order; for TLOAD and
+///      TSTORE the transient-slot opening. `sponge` is
 ///      the 200-byte sponge state followed by `w(absorbed)` (232 bytes) for sponge
 ///      sub-steps. See `docs/one-step-prover.md` for the table per step class.
 struct StepProof {
@@ -118,7 +119,7 @@ error RecordMismatch(uint256 record);
 error BadRangeOpening(uint256 which);
 
 /// @notice An SMT opening is missing or does not prove its value against its root.
-/// @param which 0 account, 1 storage slot, 2 warm slot.
+/// @param which 0 account, 1 storage slot, 2 warm slot, 3 transient slot.
 error BadSmtOpening(uint256 which);
 
 /// @notice The step needs state the trace never produces (a storage write to an absent

@@ -96,9 +96,9 @@ contract EvmStepVerifierTest is ProverTestBase {
 
     function test_vectorsCoverEveryClass() public view {
         vm.assertGe(vectorCount, 90, "vector count");
-        string[13] memory wanted = [
+        string[14] memory wanted = [
             "arithmetic", "comparison", "bitwise", "keccak", "environment", "calldata", "memory", "storage",
-            "control", "push", "stack", "halt", "log"
+            "control", "push", "stack", "halt", "log", "transient"
         ];
         for (uint256 c; c < wanted.length; ++c) {
             bool found;
