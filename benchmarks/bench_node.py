@@ -1,7 +1,7 @@
 """Producer node throughput and latency beside anvil, same ERC-20 workload, one run.
 
     .venv/bin/python benchmarks/bench_node.py [--transfers N] [--senders K]
-        [--block-times 50,10] [--rates 100,300] [--latency-seconds 5]
+        [--block-times 50,10] [--producers 1,4] [--rates 100,300] [--latency-seconds 5]
 
 Both chains get the same pre-signed raw transactions (same chain id, same deployer, so
 the token lands at the same address): ``DevnetToken`` (``out/``, built by forge) is
@@ -18,9 +18,11 @@ deployed, minted to ``K`` senders, then the senders send ERC-20 transfers.
   load is kept when the node slows the sender).
 
 The producer runs as ``altrollup producer run`` (once per ``--block-times`` entry, fresh
-state directory each time); anvil runs with ``--block-time 1`` for the throughput test (the
-baseline of ``MISSION.md``) and automine (a block per transaction, the lowest latency
-it offers) for the latency test. Everything shares the machine's cores with the client,
+state directory each time), and as a set of ``--producers`` processes with GRANDPA at
+the first block time (the workload goes to the first producer; tier 1 = finalized).
+anvil runs with ``--block-time 1`` for the throughput test (the baseline of
+``MISSION.md``) and automine (a block per transaction, the lowest latency it offers)
+for the latency test. Everything shares the machine's cores with the client,
 so compare ratios within one run.
 """
 
@@ -29,6 +31,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import socket
 import statistics
 import subprocess
 import sys
@@ -269,27 +272,50 @@ def bench_chain(
     return result
 
 
-def start_producer(block_time_ms: int, senders: list[bytes]) -> tuple[str, Callable[[], None]]:
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def start_producer(
+    block_time_ms: int, senders: list[bytes], producers: int = 1
+) -> tuple[str, Callable[[], None]]:
+    """``producers`` node processes (GRANDPA among them when more than one); the
+    workload goes to the first, which passes transactions on to the others."""
     state = Path(tempfile.mkdtemp(prefix="bench-node-"))
     genesis = state.with_suffix(".genesis.json")
     alloc = {a: {"balance": hex(10**22)} for a in DEV_ACCOUNTS}
     alloc.update({"0x" + s.hex(): {"balance": hex(10**22)} for s in senders})
     genesis.write_text(json.dumps({"alloc": alloc}))
     altrollup = str(Path(sys.executable).with_name("altrollup"))
-    proc = subprocess.Popen(
-        [altrollup, "producer", "run", "--state-dir", str(state / "node"), "--chain-id",
-         str(CHAIN_ID), "--genesis", str(genesis), "--port", "0", "--block-time",
-         str(block_time_ms), "--quiet"],
-        stdout=subprocess.PIPE, text=True, env=dict(os.environ, PYTHONUNBUFFERED="1"),
-    )  # fmt: skip
-    assert proc.stdout is not None
-    url = json.loads(proc.stdout.readline())["listening"]
+    keys = [bytes([0x21 + i]) * 32 for i in range(producers)]
+    ports = [free_port() for _ in range(producers)]
+    procs = []
+    for i in range(producers):
+        extra: list[str] = []
+        if producers > 1:
+            extra = ["--voter-key", "0x" + keys[i].hex(), "--slot-timeout-ms", "500"]
+            extra += [f"--validator=0x{address_of_key(k).hex()}" for k in keys]
+            extra += [f"--peer=http://127.0.0.1:{p}" for j, p in enumerate(ports) if j != i]
+        procs.append(subprocess.Popen(
+            [altrollup, "producer", "run", "--state-dir", str(state / f"node{i}"),
+             "--chain-id", str(CHAIN_ID), "--genesis", str(genesis), "--port", str(ports[i]),
+             "--block-time", str(block_time_ms), "--quiet", *extra],
+            stdout=subprocess.PIPE, text=True, env=dict(os.environ, PYTHONUNBUFFERED="1"),
+        ))  # fmt: skip
+    urls = []
+    for proc in procs:
+        assert proc.stdout is not None
+        urls.append(json.loads(proc.stdout.readline())["listening"])
 
     def stop() -> None:
-        proc.terminate()
-        proc.wait(timeout=30)
+        for proc in procs:
+            proc.terminate()
+        for proc in procs:
+            proc.wait(timeout=30)
 
-    return url, stop
+    return urls[0], stop
 
 
 def start_anvil(block_time: float | None, senders: list[bytes]) -> tuple[str, Callable[[], None]]:
@@ -305,6 +331,7 @@ def main() -> None:
     parser.add_argument("--transfers", type=int, default=3000)
     parser.add_argument("--senders", type=int, default=32)
     parser.add_argument("--block-times", default="50,10", help="producer block times (ms)")
+    parser.add_argument("--producers", default="1,4", help="producer set sizes (GRANDPA if > 1)")
     parser.add_argument("--rates", default="100,300")
     parser.add_argument("--latency-seconds", type=float, default=5.0)
     args = parser.parse_args()
@@ -319,11 +346,14 @@ def main() -> None:
     print(f"signed {len(work.transfers) + len(work.latency)} transfers in {elapsed:.1f}s;"
           f" load average {os.getloadavg()[0]:.2f}")  # fmt: skip
     block_times = [int(b) for b in args.block_times.split(",") if b]
+    setups = [(1, ms) for ms in block_times] + [(n, block_times[0]) for n in
+                                                 [int(p) for p in args.producers.split(",") if p]
+                                                 if n > 1]  # fmt: skip
     results = [
-        bench_chain(f"altrollup producer ({ms} ms blocks)",
-                    lambda ms=ms: start_producer(ms, work.senders), work, rates,  # type: ignore[misc]
-                    latency_count, "both")
-        for ms in block_times
+        bench_chain(f"altrollup {n} producer{'s' if n > 1 else ''} ({ms} ms blocks)",
+                    lambda n=n, ms=ms: start_producer(ms, work.senders, n),  # type: ignore[misc]
+                    work, rates, latency_count, "both")
+        for n, ms in setups
     ]  # fmt: skip
     results += [
         bench_chain("anvil --block-time 1", lambda: start_anvil(1, work.senders), work,
@@ -335,7 +365,7 @@ def main() -> None:
     print(f"ERC-20 transfers, {args.transfers} submitted in batches of 100 (4 threads), "
           f"{args.senders} senders")  # fmt: skip
     print(f"{'node':<36} {'tx/s to tier-1/block':>22} {'vs anvil':>9}")
-    base = results[len(block_times)].throughput
+    base = results[len(setups)].throughput
     for r in results:
         if r.throughput is None:
             continue

@@ -157,6 +157,12 @@ def _consensus_config(
     show_default=True,
     help="After this, the next producer in line proposes.",
 )
+@click.option(
+    "--sync-state",
+    is_flag=True,
+    help="fsync the state store before writing each block (power-loss safety;"
+    " a kill -9 is safe without it).",
+)
 @click.option("--quiet", is_flag=True, help="No JSON log lines on stderr.")
 def run(
     state_dir: Path, chain_id: int, genesis_file: Path | None, host: str, port: int,
@@ -164,7 +170,7 @@ def run(
     coinbase: str, aggregators: tuple[str, ...], silence_timeout_ms: int,
     defer_timeout_ms: int, allow_unprotected: bool, min_gas_price: int,
     voter_key: str | None, validators: tuple[str, ...], peers: tuple[str, ...], set_id: int,
-    gossip_ms: int, slot_timeout_ms: int, quiet: bool,
+    gossip_ms: int, slot_timeout_ms: int, sync_state: bool, quiet: bool,
 ) -> None:  # fmt: skip
     """Run a block producer: intake, execution, blocks and the Ethereum JSON-RPC."""
     from agents.producer.chain import ChainMismatch
@@ -190,6 +196,7 @@ def run(
             aggregators=_parse_aggregators(aggregators),
             silence_timeout_ms=silence_timeout_ms, allow_unprotected=allow_unprotected,
             min_gas_price=min_gas_price, log_enabled=not quiet, consensus=consensus,
+            sync_state=sync_state,
         )  # fmt: skip
         genesis.chain_config(chain_id)
         node = ProducerNode(config)

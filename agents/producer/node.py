@@ -89,6 +89,7 @@ class NodeConfig:
     suggested_tip: int = 1_000_000_000
     log_enabled: bool = True
     consensus: ConsensusConfig | None = None  # several producers (GRANDPA); None: alone
+    sync_state: bool = False  # fsync the state store before writing each block
 
 
 @dataclass
@@ -195,7 +196,8 @@ class ProducerNode:
         self.pending = PendingPool()
         config.state_dir.mkdir(parents=True, exist_ok=True)
         self.state = SharedState(
-            MerkleStore(config.state_dir / "state", applies_per_write=1_000_000)
+            # each apply is its own LMDB transaction (atomic, no fsync): kill -9 safe
+            MerkleStore(config.state_dir / "state", applies_per_write=1)
         )
         self.chain = ChainStore(config.state_dir / "chain.sqlite")
         self.intake_service: IntakeService | None = None
@@ -347,8 +349,9 @@ class ProducerNode:
             self._retire(intake, [candidates[d.position] for d in dropped], head.number)
             self.consensus.propose(executed)
             return block
-        with self.state.locked() as store:
-            store.flush()
+        if self.config.sync_state:
+            with self.state.locked() as store:
+                store.flush()  # fsync before the block is written: power-loss safe
         self.chain.append(executed, dropped)
         self._retire(intake, retired, block.number)
         elapsed = time.perf_counter() - started
