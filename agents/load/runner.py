@@ -91,6 +91,7 @@ class _Track:
     confirmed: int = 0
     reverted: int = 0
     rpc_errors: int = 0
+    next_block: int = 0  # the next block the tracker will scan
     first_block: int = 0
     last_block: int = 0
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -196,10 +197,10 @@ def _track_blocks(
 ) -> None:
     """Stamp the run's transactions with the time their block was first seen and hand
     them to the status reader."""
-    next_block = start_block + 1
+    track.next_block = start_block + 1
     while not stop.is_set():
         try:
-            next_block = _scan_blocks(chain, index, track, next_block, found_queue)
+            track.next_block = _scan_blocks(chain, index, track, track.next_block, found_queue)
         except LoadError:
             # an overloaded node may time out: count it, wait, and scan again
             with track.lock:
@@ -390,6 +391,13 @@ def run_load(
         view.stop()
     if failure:
         raise LoadError(f"following receipts failed: {failure[0]}")
+    if track.confirmed < track.accepted + track.unknown:
+        # A last look: blocks the tracker could not read in time (a node that stops
+        # answering while it builds a large block) may hold the missing transactions.
+        try:
+            _scan_blocks(chain, index, track, track.next_block, found_queue)
+        except LoadError:
+            track.rpc_errors += 1
     unread = [i for i in range(len(signed)) if track.included[i] > 0.0 and track.status[i] == -1]
     if unread:  # included at the very end: read their status now
         try:
