@@ -101,8 +101,36 @@ class PeerSender:
         )
         self._stop = stop
         self._log = log
+        self._gossip: list[str] = []
+        self._gossip_lock = threading.Lock()
+        self._gossip_ready = threading.Event()
         self.thread = threading.Thread(target=self._run, name=f"peer {url}", daemon=True)
         self.thread.start()
+        self.gossip_thread = threading.Thread(target=self._run_gossip, daemon=True)
+        self.gossip_thread.start()
+
+    def gossip(self, raws_hex: list[str]) -> None:
+        """Queue transactions for the peer's intake; sent in batches, best effort (the
+        peer may already know them, or be down: it then catches up through blocks)."""
+        with self._gossip_lock:
+            if len(self._gossip) < 50_000:
+                self._gossip.extend(raws_hex)
+        self._gossip_ready.set()
+
+    def _run_gossip(self) -> None:
+        client = JsonRpcClient(self.url, timeout=5.0)
+        while not self._stop.is_set():
+            if not self._gossip_ready.wait(0.2):
+                continue
+            self._gossip_ready.clear()
+            with self._gossip_lock:
+                pending, self._gossip = self._gossip, []
+            for start in range(0, len(pending), 500):
+                chunk = pending[start : start + 500]
+                try:
+                    client.batch([("eth_sendRawTransaction", [raw]) for raw in chunk])
+                except RpcTransportError:
+                    break  # peer down: it learns the transactions from blocks
 
     def send(self, method: str, params: list[Any], ttl_s: float = 10.0) -> None:
         self.send_many([(method, params)], ttl_s)
@@ -255,9 +283,9 @@ class Consensus:
     def gossip_transactions(self, raws: list[bytes]) -> None:
         """Hand transactions submitted here to every peer's intake, so whoever proposes
         next has them (aggregators' batches reach every producer through gap recovery)."""
-        calls = [("eth_sendRawTransaction", ["0x" + raw.hex()]) for raw in raws]
+        encoded = ["0x" + raw.hex() for raw in raws]
         for peer in self.peers:
-            peer.send_many(calls, 10.0)
+            peer.gossip(encoded)
 
     def _finalize(self, hashes: list[bytes]) -> None:
         node = self.node
