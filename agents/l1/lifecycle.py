@@ -171,21 +171,41 @@ def _l1_time(client: L1Client) -> int:
     return int(client.w3.eth.get_block("latest")["timestamp"])
 
 
+#: Rollup errors that only mean the chain moved between two of our calls.
+_RACE_ERRORS = frozenset(
+    {
+        "HeightAboveHead",
+        "PackAlreadyFinal",
+        "PackInvalid",
+        "PackDefeated",
+        "DisputeInProgress",
+        "ChallengeWindowOpen",
+        "ParentNotFinal",
+    }
+)
+
+
 def _finalize_ready(rollup: RollupContract, sender: LocalAccount, limit: int = 64) -> list[int]:
     """Finalize, in order, the pending packs whose window is over *as of the next block*.
 
     Views default to the latest block, whose timestamp stands still on an idle
     automining L1 (the devnet's anvil): the check here uses the pending block, which
-    carries the time the finalizing transaction will be mined at.
+    carries the time the finalizing transaction will be mined at. Others act on the
+    Rollup meanwhile (a pack invalidated, a pack finalized by someone else): a revert
+    caused by such a race ends this round, and the next poll sees the new state.
     """
     done: list[int] = []
-    while len(done) < limit and rollup.finalized_height() < rollup.head_height():
-        next_id = rollup.pack_at_height(rollup.finalized_height() + 1)
-        fn = rollup.contract.functions.canFinalize(next_id)
-        if not bool(fn.call(block_identifier="pending")):
-            break
-        _send_at_pending(rollup.client, rollup.contract.functions.finalize(next_id), sender)
-        done.append(next_id)
+    try:
+        while len(done) < limit and rollup.finalized_height() < rollup.head_height():
+            next_id = rollup.pack_at_height(rollup.finalized_height() + 1)
+            fn = rollup.contract.functions.canFinalize(next_id)
+            if not bool(fn.call(block_identifier="pending")):
+                break
+            _send_at_pending(rollup.client, rollup.contract.functions.finalize(next_id), sender)
+            done.append(next_id)
+    except TransactionReverted as error:
+        if error.reason.name not in _RACE_ERRORS:
+            raise
     return done
 
 

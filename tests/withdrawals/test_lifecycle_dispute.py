@@ -96,7 +96,10 @@ def test_lost_final_pack_is_replaced_and_the_rollup_settles(
         defend=True,
     )  # fmt: skip
     drive([challenger, defender], lambda: rollup.tier_of(wrong) is Tier.INVALID)
-    _wait_for(lambda: any("lost a dispute" in line for line in lines), "the flow to notice")
+    _wait_for(
+        lambda: any("lost a dispute" in line for line in lines) or "error" in outcome,
+        "the flow to notice",
+    )
     assert "settlement" not in outcome and "error" not in outcome
 
     # The honest final pack, its window, and the settlement.
