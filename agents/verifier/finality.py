@@ -10,8 +10,9 @@ FinalityOracle` for the node's ``altrollup_getFinality``, ``safe`` and ``finaliz
 
 The node reads the heights on every request, so :meth:`L1Finality.tier2_height` and
 :meth:`~L1Finality.tier3_height` return cached values; :meth:`L1Finality.refresh` reads L1
-(the verifier service calls it every tick; :meth:`L1Finality.start` runs it in a thread
-for a node without a verifier). Pack bodies are immutable and cached by id; a tier-2
+(:meth:`L1Finality.start` runs it in a thread for a node without a verifier in its
+process); the verifier service instead hands it the chain it read each tick
+(:meth:`L1Finality.publish`). Pack bodies are immutable and cached by id; a tier-2
 pack stays tier 2 until invalidated, which removes it from the valid chain, so its id is
 never read again at that height.
 """
@@ -97,6 +98,16 @@ class L1Finality:
             if tier is not Tier.VERIFICATION_FINAL:
                 break  # the tier-2 prefix ends here; later packs cannot extend it
         heights = compute_heights(self._pack(finalized_id).last_block, pending, finalized_id)
+        with self._lock:
+            self._heights = heights
+        return heights
+
+    def publish(
+        self, finalized_last_block: int, pending: list[tuple[int, Tier]], finalized_pack: int = 0
+    ) -> FinalityHeights:
+        """Set the heights from a reading of the valid chain made elsewhere (the verifier
+        reads it every tick anyway): ``pending`` is ``(last block, tier)`` by height."""
+        heights = compute_heights(finalized_last_block, pending, finalized_pack)
         with self._lock:
             self._heights = heights
         return heights

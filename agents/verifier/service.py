@@ -245,13 +245,21 @@ def tick(verifier: Verifier) -> None:
     state = read_l1_state(verifier)
     local = local_chain(verifier, state)
     reconcile(verifier, state)
+    acted = 0
     if verifier.config.vote:
-        cast_votes(verifier, state, local)
+        acted += cast_votes(verifier, state, local)
     if verifier.config.post:
-        post_next(verifier, state, local)
+        acted += post_next(verifier, state, local)
     if verifier.config.finalize:
-        finalize_ready(verifier, state)
-    heights = verifier.finality.refresh()
+        acted += finalize_ready(verifier, state)
+    if acted:  # what we sent changed tiers or the head: publish the new state
+        state = read_l1_state(verifier)
+        reconcile(verifier, state)
+    heights = verifier.finality.publish(
+        state.finalized.last_block,
+        [(p.last_block, p.tier) for p in state.pending],
+        state.finalized.pack_id,
+    )
     verifier.metrics.set("tier2_height", heights.tier2)
     verifier.metrics.set("tier3_height", heights.tier3)
     update_metrics(verifier, state)
@@ -289,27 +297,79 @@ def _l1_pack(verifier: Verifier, pack_id: int, tier: Tier, vote: Vote) -> L1Pack
     )
 
 
+def _batch(verifier: Verifier, calls: list[Any]) -> list[Any]:
+    """Run contract view calls in one JSON-RPC batch (one by one if the node refuses)."""
+    if not calls:
+        return []
+    try:
+        with verifier.client.w3.batch_requests() as batch:
+            for call in calls:
+                batch.add(call)
+            return list(batch.execute())
+    except (ValueError, TypeError, NotImplementedError, OSError):
+        return [verifier.client.call(call) for call in calls]
+
+
 def read_l1_state(verifier: Verifier) -> L1State:
-    """The valid chain above the last finalized pack, with tiers and our votes."""
-    rollup = verifier.rollup
-    head_height = rollup.head_height()
-    finalized_height = rollup.finalized_height()
-    now = int(verifier.client.w3.eth.get_block("latest")["timestamp"])
-    finalized = _l1_pack(
-        verifier, rollup.pack_at_height(finalized_height), Tier.ROLLUP_FINAL, Vote.NONE
+    """The valid chain above the last finalized pack, with tiers and our votes: three
+    JSON-RPC batches whatever the number of pending packs (pack bodies are cached)."""
+    fns = verifier.rollup.contract.functions
+    me = Web3.to_checksum_address(verifier.address)
+    for _ in range(3):
+        head_height, finalized_height = (
+            int(v) for v in _batch(verifier, [fns.headHeight(), fns.finalizedHeight()])
+        )
+        heights = range(finalized_height, head_height + 1)
+        answers = _batch(
+            verifier,
+            [fns.packAtHeight(h) for h in heights] + [fns.headHeight(), fns.finalizedHeight()],
+        )
+        if (int(answers[-2]), int(answers[-1])) == (head_height, finalized_height):
+            break  # no post, finalization or invalidation in between
+    else:
+        raise VerifierError("the Rollup changed during three consecutive reads")
+    ids = [int(a) for a in answers[:-2]]
+    unknown = [i for i in ids if i not in verifier._packs]
+    unknown += [
+        p
+        for p in {verifier._packs[i].parent_id for i in ids if i in verifier._packs}
+        if p not in verifier._packs and p not in unknown
+    ]
+    pending_ids = ids[1:]
+    need_vote = [
+        i
+        for i in pending_ids
+        if i in verifier._packs
+        and verifier._packs[i].poster.lower() != verifier.address.lower()
+        and (verifier.store.vote(i) or ("", "", ""))[1] != "sent"
+    ]
+    results = _batch(
+        verifier,
+        [fns.getPack(i) for i in unknown]
+        + [fns.tierOf(i) for i in pending_ids]
+        + [fns.voteOf(i, me) for i in need_vote],
     )
+    for pack_id, raw in zip(unknown, results[: len(unknown)], strict=True):
+        verifier._packs[pack_id] = Pack.from_abi(pack_id, raw)
+    tiers = dict(
+        zip(pending_ids, results[len(unknown) : len(unknown) + len(pending_ids)], strict=True)
+    )
+    votes = dict(zip(need_vote, results[len(unknown) + len(pending_ids) :], strict=True))
+    now = int(verifier.client.w3.eth.get_block("latest")["timestamp"])
     pending: list[L1Pack] = []
-    for height in range(finalized_height + 1, head_height + 1):
-        pack_id = rollup.pack_at_height(height)
+    for pack_id in pending_ids:
         pack = _pack(verifier, pack_id)
         vote = Vote.NONE
         if pack.poster.lower() != verifier.address.lower():
             recorded = verifier.store.vote(pack_id)
             if recorded is not None and recorded[1] == "sent":
                 vote = Vote.AFFIRMED if recorded[0] == "affirm" else Vote.REJECTED
+            elif pack_id in votes:
+                vote = Vote(int(votes[pack_id]))
             else:
-                vote = rollup.vote_of(pack_id, verifier.address)
-        pending.append(_l1_pack(verifier, pack_id, rollup.tier_of(pack_id), vote))
+                vote = verifier.rollup.vote_of(pack_id, verifier.address)
+        pending.append(_l1_pack(verifier, pack_id, Tier(int(tiers[pack_id])), vote))
+    finalized = _l1_pack(verifier, ids[0], Tier.ROLLUP_FINAL, Vote.NONE)
     return L1State(now=now, finalized=finalized, pending=tuple(pending))
 
 
@@ -385,10 +445,14 @@ def settle_posting(verifier: Verifier, row: PackRow) -> None:
 def reconcile(verifier: Verifier, state: L1State) -> None:
     """Move our packs along their lifecycle from the L1 tiers."""
     rows = verifier.store.packs(PackStatus.BUILT, PackStatus.POSTED, PackStatus.TIER2)
+    known = {pack.pack_id: pack.tier for pack in state.pending}
     tiers: dict[int, Tier] = {}
     for row in rows:
         if row.l1_pack_id is not None and row.status is not PackStatus.BUILT:
-            tiers[row.l1_pack_id] = verifier.rollup.tier_of(row.l1_pack_id)
+            tier = known.get(row.l1_pack_id)
+            tiers[row.l1_pack_id] = (
+                tier if tier is not None else verifier.rollup.tier_of(row.l1_pack_id)
+            )
     for row_id, status in decide.reconcile_packs(rows, tiers, state.head):
         row = verifier.store.set_pack_status(row_id, status)
         verifier.metrics.inc("pack_transitions_total", status=status.value)
@@ -429,7 +493,9 @@ def da_problem(verifier: Verifier, pack: L1Pack) -> str | None:
     return problem
 
 
-def cast_votes(verifier: Verifier, state: L1State, local: LocalChain) -> None:
+def cast_votes(verifier: Verifier, state: L1State, local: LocalChain) -> int:
+    """Send this round's votes; returns how many landed."""
+    sent = 0
     for decision in decide.votes_to_cast(state, verifier.address, local, {}):
         verdict, reason = decision.verdict, decision.reason
         pack = next(p for p in state.pending if p.pack_id == decision.pack_id)
@@ -452,6 +518,7 @@ def cast_votes(verifier: Verifier, state: L1State, local: LocalChain) -> None:
         verifier.store.record_vote(
             pack.pack_id, verdict.value, "sent", reason, bytes(receipt["transactionHash"])
         )
+        sent += 1
         verifier.metrics.inc("votes_total", vote=verdict.value)
         verifier.log(
             "pack-" + ("affirmed" if verdict is Verdict.AFFIRM else "rejected"),
@@ -461,6 +528,7 @@ def cast_votes(verifier: Verifier, state: L1State, local: LocalChain) -> None:
             reason=reason,
             gas=int(receipt["gasUsed"]),
         )
+    return sent
 
 
 # -- posting ---------------------------------------------------------------------------
@@ -476,16 +544,18 @@ def _blocks_of(verifier: Verifier, first: int, last: int) -> list[Block]:
     return [Block.decode(r.encoded) for r in verifier.store.blocks(first, last)]
 
 
-def post_next(verifier: Verifier, state: L1State, local: LocalChain) -> None:
-    """Send our built pack, or build the next one and send it."""
+def post_next(verifier: Verifier, state: L1State, local: LocalChain) -> int:
+    """Send our built pack, or build the next one and send it; returns 1 if one landed."""
     posting = verifier.store.packs(PackStatus.POSTING)
     if posting:
         settle_posting(verifier, posting[0])
-        return
+        return 0
     built = verifier.store.packs(PackStatus.BUILT)
     row = built[0] if built else build_next(verifier, state, local)
-    if row is not None:
-        send_pack(verifier, row)
+    if row is None:
+        return 0
+    send_pack(verifier, row)
+    return 1 if verifier.store.pack(row.id).status is PackStatus.POSTED else 0
 
 
 def build_next(verifier: Verifier, state: L1State, local: LocalChain) -> PackRow | None:
@@ -612,7 +682,9 @@ def send_pack(verifier: Verifier, row: PackRow) -> None:
 # -- finalization and metrics ----------------------------------------------------------
 
 
-def finalize_ready(verifier: Verifier, state: L1State) -> None:
+def finalize_ready(verifier: Verifier, state: L1State) -> int:
+    """Finalize the packs whose window is over; returns how many."""
+    done = 0
     for pack_id in decide.packs_to_finalize(state):
         if not verifier.rollup.can_finalize(pack_id):
             break
@@ -621,8 +693,10 @@ def finalize_ready(verifier: Verifier, state: L1State) -> None:
         except TransactionReverted as error:  # another party finalized it first
             verifier.log("finalize-skipped", pack=pack_id, error=str(error))
             break
+        done += 1
         verifier.metrics.inc("finalized_total")
         verifier.log("pack-finalized", pack=pack_id, gas=int(receipt["gasUsed"]))
+    return done
 
 
 def update_metrics(verifier: Verifier, state: L1State) -> None:
