@@ -37,6 +37,7 @@ from agents.l1.deployments import Deployment, DeploymentError
 from agents.l1.errors import decode_revert
 from agents.l1.registries import ExecutionLayerRegistry, RollupStatus
 from agents.l1.rollup import RollupContract, Tier
+from agents.l1.withdrawals import deploy_portal
 
 #: Deployments-file names of the lifecycle contracts (``agents/l1/deployments.py``).
 SETTLEMENT_NAME = "RollupSettlement"
@@ -118,6 +119,36 @@ def deploy_rollup_settlement(
     contract = client.deploy(load_artifact("RollupSettlement"), deployer, registry.address)
     client.transact(registry.contract.functions.setSettler(contract.address), deployer)
     return RollupSettlementContract(client, contract)
+
+
+def deploy_withdrawal_contracts(
+    client: L1Client,
+    governance: LocalAccount,
+    registry: ExecutionLayerRegistry,
+    rollup_id: int,
+    rollup: str,
+    *,
+    settlement: RollupSettlementContract | None = None,
+) -> dict[str, Deployment]:
+    """What a devnet needs for withdrawals and the end of life of one rollup.
+
+    Deploys ``RollupSettlement`` (made the registry's settler) unless ``settlement`` is
+    given, binds ``rollup`` to ``rollup_id`` in it, deploys the rollup's
+    ``WithdrawalPortal``, and returns the deployments-file entries both commands read
+    (``RollupSettlement``, ``Rollup:<id>``, ``WithdrawalPortal:<id>``). ``governance``
+    is the registry's owner (it may bind any rollup).
+    """
+    if settlement is None:
+        settlement = deploy_rollup_settlement(client, governance, registry)
+    settlement.bind_rollup(governance, rollup_id, rollup)
+    portal = deploy_portal(client, governance, rollup)
+    block = int(client.w3.eth.block_number)
+    entries = {
+        SETTLEMENT_NAME: settlement.address,
+        rollup_entry_name(rollup_id): Web3.to_checksum_address(rollup),
+        portal_entry_name(rollup_id): portal.address,
+    }
+    return {name: Deployment(name, address, block) for name, address in entries.items()}
 
 
 @dataclass

@@ -33,6 +33,7 @@ from agents.l1.lifecycle import (
     LifecycleError,
     RollupSettlementContract,
     deploy_rollup_settlement,
+    deploy_withdrawal_contracts,
     end_rollup,
     portal_entry_name,
     rollup_entry_name,
@@ -349,27 +350,21 @@ def test_rollup_end_command_waits_for_the_final_pack_and_settles(
 ) -> None:
     """``altrollup rollup end`` as a user runs it, while a verifier posts the final pack."""
     l2_withdraw(world, world.relayer.address, ETHER // 2)
-    settlement = deploy_rollup_settlement(
-        world.client, world.owner, world.settlement.execution_layer_registry
+    registry = world.settlement.execution_layer_registry
+    entries = deploy_withdrawal_contracts(
+        world.client, world.owner, registry, world.rollup_id, world.rollup.address
     )
+    entries["ExecutionLayerRegistry"] = Deployment("ExecutionLayerRegistry", registry.address, 0)
     deployments = tmp_path / "deployments.json"
-    entries = {
-        "ExecutionLayerRegistry": world.settlement.execution_layer_registry.address,
-        SETTLEMENT_NAME: settlement.address,
-        rollup_entry_name(world.rollup_id): world.rollup.address,
-    }
-    record_deployments(
-        world.client.chain_id,
-        {name: Deployment(name, address, 0) for name, address in entries.items()},
-        deployments,
-    )
+    record_deployments(world.client.chain_id, entries, deployments)
+    settlement = RollupSettlementContract.at(world.client, entries[SETTLEMENT_NAME].address)
+    assert settlement.rollup_of(world.rollup_id) == world.rollup.address
     l1_url = world.client.w3.provider.endpoint_uri  # type: ignore[attr-defined]
     command = [
         ALTROLLUP, "rollup", "end", "--l1-rpc", l1_url, "--deployments", str(deployments),
         "--rollup-id", str(world.rollup_id), "--key", world.owner.key.hex(),
         "--poll-interval", "0.2", "--timeout", "60",
     ]  # fmt: skip
-    registry = world.settlement.execution_layer_registry
     with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) as p:
         deadline = time.monotonic() + 30
         while registry.info(world.rollup_id).status is not RollupStatus.ENDING:
