@@ -138,6 +138,7 @@ class Follower:
         if self.state.state_root() != last.state_root:
             self.state.reset_head(last.state_root)
             self.log("state-realigned", block=last.number, root="0x" + last.state_root.hex())
+            self.metrics.inc("state_realignments_total")
         return Block.decode(last.encoded)
 
     def genesis_block(self) -> Block:
@@ -164,6 +165,7 @@ class Follower:
             if refetched is None or refetched.encode() == faulty.encoded:
                 return 0
             self.log("faulty-block-replaced", block=faulty.number, hash="0x" + refetched.hash.hex())
+            self.metrics.inc("faulty_blocks_replaced_total")
             self.store.delete_blocks_from(faulty.number)
         head = source.head_number()
         parent = Block.decode(last.encoded)

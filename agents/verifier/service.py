@@ -427,6 +427,7 @@ def settle_posting(verifier: Verifier, row: PackRow) -> None:
     if pack_id is not None:
         verifier.store.set_pack_status(row.id, PackStatus.POSTED, l1_pack_id=pack_id)
         verifier.log("pack-recovered", pack=row.id, l1_pack=pack_id, outcome="posted")
+        verifier.metrics.inc("recoveries_total", outcome="posted")
         return
     eth = verifier.client.w3.eth
     address = Web3.to_checksum_address(verifier.address)
@@ -435,11 +436,13 @@ def settle_posting(verifier: Verifier, row: PackRow) -> None:
     nonce = row.nonce if row.nonce is not None else latest
     if latest <= nonce < pending:
         verifier.log("pack-recovered", pack=row.id, outcome="in-mempool")
+        verifier.metrics.inc("recoveries_total", outcome="in-mempool")
         return  # still in flight; look again next tick
     verifier.client.nonces.resync(verifier.address)
     outcome = "nonce-used-elsewhere" if latest > nonce else "never-sent"
     verifier.store.set_pack_status(row.id, PackStatus.BUILT, detail=f"recovered: {outcome}")
     verifier.log("pack-recovered", pack=row.id, outcome=outcome)
+    verifier.metrics.inc("recoveries_total", outcome=outcome)
 
 
 def reconcile(verifier: Verifier, state: L1State) -> None:
@@ -621,6 +624,7 @@ def send_pack(verifier: Verifier, row: PackRow) -> None:
             row.id, PackStatus.SUPERSEDED, detail=f"L1 head moved to {head}"
         )
         verifier.log("pack-superseded", pack=row.id, head=head)
+        verifier.metrics.inc("packs_superseded_total")
         return
     blocks = _blocks_of(verifier, row.first_block, row.last_block)
     roots = [root for block in blocks for root in block.tx_state_roots]
@@ -646,6 +650,7 @@ def send_pack(verifier: Verifier, row: PackRow) -> None:
         if error.reason.name == "ParentNotHead":
             verifier.store.set_pack_status(row.id, PackStatus.SUPERSEDED, detail=str(error))
             verifier.log("pack-superseded", pack=row.id, error=str(error))
+            verifier.metrics.inc("packs_superseded_total")
         else:
             verifier.store.set_pack_status(row.id, PackStatus.BUILT, detail=str(error))
             verifier.log("post-failed", pack=row.id, error=str(error))
@@ -692,6 +697,7 @@ def finalize_ready(verifier: Verifier, state: L1State) -> int:
             receipt = verifier.rollup.finalize(verifier.account, pack_id)
         except TransactionReverted as error:  # another party finalized it first
             verifier.log("finalize-skipped", pack=pack_id, error=str(error))
+            verifier.metrics.inc("finalize_skipped_total")
             break
         done += 1
         verifier.metrics.inc("finalized_total")

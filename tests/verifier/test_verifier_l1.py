@@ -195,6 +195,7 @@ def test_two_posting_verifiers_race_and_the_loser_affirms(
     nonce = chain.client.w3.eth.get_transaction_count(chain.verifiers[1].address)
     send_pack(b, row)
     assert b.store.pack(row.id).status is PackStatus.SUPERSEDED
+    assert b.metrics.value("packs_superseded_total") == 1
     assert chain.client.w3.eth.get_transaction_count(chain.verifiers[1].address) == nonce
     tick(b)
     assert rollup.vote_of(rollup.head(), chain.verifiers[1].address) is Vote.AFFIRMED
