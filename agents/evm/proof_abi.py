@@ -19,7 +19,8 @@ struct of ``contracts/prover/steps/StepProof.sol``::
         RangeOpening[] cdata,            // 0/1
         bytes32[] account,               // the 6-word account record or empty
         SmtOpening[] smt)                // (present, value, SparseMerkle.Proof): SLOAD /
-                                         // SSTORE account, slot, warm slot; T* transient
+                                         // SSTORE account, slot, warm slot; BALANCE &c.
+                                         // account, warm address; T* transient
 
 :func:`encode_done_proof` is the proof of a padding step from a ``DONE`` state (the
 machine record alone). ``docs/one-step-prover.md`` documents the layout per step class.
@@ -77,7 +78,7 @@ def _smt(
 
 def encode_step_proof(proof: StepProof) -> bytes:
     """``abi.encode(StepProof)`` for ``EvmStepVerifier.step``."""
-    openings = (proof.account, proof.storage, proof.warm_slot, proof.transient)
+    openings = (proof.account, proof.storage, proof.warm_slot, proof.warm_address, proof.transient)
     smt_openings = [o for o in openings if o is not None]
     account_words: list[bytes] = []
     if proof.account_record is not None:

@@ -66,6 +66,7 @@ TX_ENV_OPS = {0x32, 0x3A, 0x41, 0x42, 0x43, 0x44, 0x45, 0x46, 0x48, 0x4A}
 HALTING = {0x00, 0xF3, 0xFD} | (set(range(256)) - set(OPCODE_NAMES)) | {0xFE}
 """STOP, RETURN, REVERT, INVALID and undefined opcodes: the halting step (``PendingExit``)."""
 LOG_OPS = set(range(0xA0, 0xA5))
+ACCOUNT_OPS = {0x31, 0x3B, 0x3F, 0x47}
 SUPPORTED = (
     STACK_ONLY
     | {0x20, 0x51, 0x52, 0x53, 0x56, 0x57}
@@ -74,6 +75,7 @@ SUPPORTED = (
     | HALTING
     | LOG_OPS
     | {0x5C, 0x5D}
+    | ACCOUNT_OPS
 )
 
 
@@ -133,6 +135,7 @@ class StepProof:
     account: SmtOpening | None = None
     storage: SmtOpening | None = None
     warm_slot: SmtOpening | None = None
+    warm_address: SmtOpening | None = None
     transient: SmtOpening | None = None
     pending_record: list[bytes] | None = None
     sponge_state: bytes | None = None
@@ -149,7 +152,8 @@ class StepProof:
         for opening in (self.memory, self.calldata):
             if opening is not None:
                 out += opening.root + b"".join(opening.words + opening.proof)
-        for smt_opening in (self.account, self.storage, self.warm_slot, self.transient):
+        openings = (self.account, self.storage, self.warm_slot, self.warm_address, self.transient)
+        for smt_opening in openings:
             if smt_opening is not None:
                 out += smt_opening.key + (smt_opening.value or b"")
                 out += b"".join(smt_opening.proof.siblings)
@@ -260,6 +264,8 @@ def _instruction_proof(
         proof.calldata = _calldata_opening(builder, track, stack[-1])
     if op in (0x54, 0x55) and stack:
         _storage_openings(builder, evm, proof, stack[-1])
+    if op in ACCOUNT_OPS and (stack or op == 0x47):
+        _account_openings(builder, evm, proof, op, stack[-1] if op != 0x47 else 0)
     if op in (0x5C, 0x5D) and stack:
         proof.frame_context = track.context.encode()
         proof.tx_context = list(builder.tx_context_words)
@@ -286,6 +292,33 @@ def _calldata_opening(builder: TraceBuilder, track: Any, offset: int) -> RangeOp
     if tree is None:
         return None
     return _range(tree, indices[0], indices[-1])
+
+
+def _account_openings(
+    builder: TraceBuilder, evm: EvmFrame, proof: StepProof, op: int, target_word: int
+) -> None:
+    """BALANCE / EXTCODESIZE / EXTCODEHASH: the target's account and warm-set openings;
+    SELFBALANCE: the executing account (and the frame context naming it)."""
+    world = builder.world
+    nodes = world.nodes
+    if op == 0x47:
+        proof.frame_context = builder.tracks[id(evm)].context.encode()
+        address = evm.address
+    else:
+        proof.tx_context = list(builder.tx_context_words)
+        address = (target_word % (1 << 160)).to_bytes(20, "big")
+        root = world.warm_addresses
+        proof.warm_address = SmtOpening(
+            root, address, smt.get(nodes, root, address), smt.prove(nodes, root, address)
+        )
+    record = world.record(address)
+    proof.account_record = record
+    proof.account = SmtOpening(
+        world.root,
+        address,
+        None if record is None else record.leaf_value(),
+        smt.prove(nodes, world.root, address),
+    )
 
 
 def _storage_openings(builder: TraceBuilder, evm: EvmFrame, proof: StepProof, slot: int) -> None:

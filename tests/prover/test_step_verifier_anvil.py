@@ -19,7 +19,7 @@ import pytest
 from eth_account import Account
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from step_programs import TRACE_CONTEXT, Push, assemble, push, trace_program
+from step_programs import SENDER, TARGET, TRACE_CONTEXT, Push, assemble, push, trace_program
 from web3.contract import Contract
 
 from agents.evm.proof_abi import deploy_evm_step_verifier, encode_step_proof
@@ -45,7 +45,8 @@ Item = str | int | Push
 def blocks(draw: st.DrawFn) -> list[Item]:
     """One stack-neutral block of the program exercising one covered class."""
     kind = draw(st.sampled_from(["binary", "ternary", "unary", "stack", "memory", "keccak",
-                                 "calldata", "storage", "env", "jump", "log"]))  # fmt: skip
+                                 "calldata", "storage", "env", "jump", "log",
+                                 "account"]))  # fmt: skip
     if kind == "binary":
         return [push(draw(WORDS)), push(draw(WORDS)), draw(st.sampled_from(BINARY)), "POP"]
     if kind == "ternary":
@@ -86,6 +87,11 @@ def blocks(draw: st.DrawFn) -> list[Item]:
         size = draw(st.one_of(st.integers(0, 100), st.integers(1080, 1400)))
         topics: list[Item] = [push(draw(WORDS)) for _ in range(n)]
         return topics + [push(size), push(draw(st.integers(0, 500))), f"LOG{n}"]
+    if kind == "account":
+        target = draw(st.sampled_from([int.from_bytes(SENDER, "big"), int.from_bytes(TARGET, "big"),
+                                       0xDEAD, 3, 2**160 + 0xBEEF, 0]))  # fmt: skip
+        op = draw(st.sampled_from(["BALANCE", "EXTCODESIZE", "EXTCODEHASH"]))
+        return [push(target), op, "POP", "SELFBALANCE", "POP"]
     if kind == "env":
         return [draw(st.sampled_from(ENV)), "POP"]
     return [push(draw(st.integers(0, 1))), push(0xFFFF, 2), "POP", "POP", "JUMPDEST"]

@@ -51,6 +51,7 @@ CLASSES = [
     ("memory", {0x51, 0x52, 0x53, 0x59}),
     ("storage", {0x54, 0x55}),
     ("transient", {0x5C, 0x5D}),
+    ("account", {0x31, 0x3B, 0x3F, 0x47}),
     ("control", {0x56, 0x57, 0x58, 0x5A, 0x5B}),
     ("push", set(range(0x5F, 0x80))),
     ("stack", {0x50} | set(range(0x80, 0xA0))),
@@ -108,6 +109,11 @@ def main_program() -> bytes:
     items += [push(1), "SLOAD", push(1), "SLOAD", push(55), "SLOAD", "POP", "POP", "POP"]
     items += [push(9), push(2), "SSTORE", push(5), push(3), "SSTORE", push(0), push(100), "SSTORE"]
     items += [push(7), push(2), "SSTORE", push(0), push(3), "SSTORE"]
+    # Accounts: cold/warm BALANCE of the sender, absent account, precompile, self.
+    items += [push(0x11 * (2**160 - 1) // 255), "BALANCE", "POP", push(0x11 * (2**160 - 1) // 255)]
+    items += ["BALANCE", "POP", push(0xDEAD), "EXTCODESIZE", "POP", push(0xDEAD), "EXTCODEHASH"]
+    items += ["POP", push(3), "BALANCE", "POP", "ADDRESS", "EXTCODESIZE", "POP", "ADDRESS"]
+    items += ["EXTCODEHASH", "POP", "CALLER", "EXTCODEHASH", "POP", "SELFBALANCE", "POP"]
     # Transient storage: absent read, insert, read, overwrite, delete.
     items += [push(4), "TLOAD", "POP", push(77), push(4), "TSTORE", push(4), "TLOAD", "POP"]
     items += [push(78), push(4), "TSTORE", push(0), push(4), "TSTORE"]

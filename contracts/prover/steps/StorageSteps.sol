@@ -18,7 +18,7 @@ import {SparseMerkle} from "../lib/SparseMerkle.sol";
 import {StackHash} from "../lib/StackHash.sol";
 
 /// @title StorageSteps
-/// @notice SLOAD and SSTORE (`docs/commitment.md` sections 5 and 8): EIP-2929 warm/cold
+/// @notice BALANCE, EXTCODESIZE, EXTCODEHASH, SELFBALANCE, and SLOAD and SSTORE (`docs/commitment.md` sections 5 and 8): EIP-2929 warm/cold
 ///         access through the warm-slot set (whose values are the slots' original values),
 ///         EIP-2200/3529 SSTORE gas and refunds, the storage update and the account-record
 ///         update in the world tree.
@@ -34,6 +34,7 @@ contract StorageSteps is IStepClass {
     uint256 internal constant SSTORE_RESET = 5000;
     uint256 internal constant CLEAR_REFUND = 4800;
     uint256 internal constant CALL_STIPEND = 2300;
+    uint256 internal constant COLD_ACCOUNT_ACCESS = 2600;
 
     /// @dev The openings of one storage access, after verification.
     struct Access {
@@ -54,13 +55,83 @@ contract StorageSteps is IStepClass {
         StepProof calldata p = StepLib.decode(proof);
         (MachineHash.MachineState memory m, MachineHash.Frame memory f) = StepLib.open(p, preState);
         (uint256 op,) = StepLib.opcode(p, f);
-        // INVARIANT: this contract executes SLOAD and SSTORE only.
-        if (op != 0x54 && op != 0x55) revert WrongStepClass(op);
+        // INVARIANT: this contract executes storage and account-reading instructions only.
+        if (op != 0x54 && op != 0x55 && op != 0x31 && op != 0x3b && op != 0x3f && op != 0x47) {
+            revert WrongStepClass(op);
+        }
         // INVARIANT: only the instruction's own chunk is opened.
         if (p.chunks.length != 1) revert BadChunkOpening(0, p.chunks.length);
         if (op == 0x54) _sload(p, m, f);
-        else _sstore(p, m, f);
+        else if (op == 0x55) _sstore(p, m, f);
+        else _accountRead(p, m, f, op);
         return StepLib.commit(m, f);
+    }
+
+    /// @dev Verify `smt[index]` + `account` as `owner`'s record (or absence) under `worldRoot`.
+    function _openAccount(StepProof calldata p, bytes32 worldRoot, address owner, uint256 index)
+        private
+        pure
+        returns (MachineHash.AccountRecord memory record, bytes32 leaf)
+    {
+        SmtOpening calldata acc = p.smt[index];
+        if (p.account.length == 6) {
+            record = abi.decode(abi.encodePacked(p.account), (MachineHash.AccountRecord));
+            leaf = MachineHash.hash(record);
+            // INVARIANT: the record is the owner's committed account value.
+            if (!acc.present || acc.value != leaf) revert RecordMismatch(StepLib.REC_ACCOUNT);
+        } else if (p.account.length != 0 || acc.present) {
+            revert RecordMismatch(StepLib.REC_ACCOUNT);
+        }
+        // INVARIANT: the opening proves the owner's record (or its absence) in the world.
+        if (!SparseMerkle.verify(worldRoot, SparseMerkle.pathOfAddress(owner), acc.present, acc.value, acc.proof)) {
+            revert BadSmtOpening(0);
+        }
+    }
+
+    /// @dev BALANCE, EXTCODESIZE, EXTCODEHASH (EIP-2929 warm/cold through `warmAddresses`,
+    ///      inserting a cold target; precompiles 0x01-0x0a are warm by rule) and
+    ///      SELFBALANCE (the frame's own account, 5 gas). `smt` = [account, warm address].
+    function _accountRead(StepProof calldata p, MachineHash.MachineState memory m, MachineHash.Frame memory f, uint256 op)
+        private
+        pure
+    {
+        bool self_ = op == 0x47;
+        bytes32 below = StepLib.openStack(p, f, self_ ? 0 : 1, op);
+        // INVARIANT: SELFBALANCE opens its account, the others also the warm-address set.
+        if (p.smt.length != (self_ ? 1 : 2)) revert BadSmtOpening(p.smt.length);
+        address target;
+        if (self_) {
+            StepLib.charge(f, 5, op);
+            target = StepLib.frameContext(p, f).self;
+        } else {
+            target = address(uint160(p.stack[0]));
+            MachineHash.TxContext memory t = StepLib.txContext(p, m);
+            bytes32 path = SparseMerkle.pathOfAddress(target);
+            SmtOpening calldata w = p.smt[1];
+            // INVARIANT: the warm-address opening proves membership (w(1)) or absence.
+            if (!SparseMerkle.verify(t.warmAddresses, path, w.present, w.value, w.proof)) revert BadSmtOpening(2);
+            bool warm = w.present || (uint160(target) >= 1 && uint160(target) <= 10);
+            StepLib.charge(f, warm ? WARM_ACCESS : COLD_ACCOUNT_ACCESS, op);
+            if (!warm) {
+                t.warmAddresses = SparseMerkle.rootAfterInsert(t.warmAddresses, path, bytes32(uint256(1)), w.proof);
+                m.txContextHash = MachineHash.hash(t);
+            }
+        }
+        (MachineHash.AccountRecord memory a, bytes32 leaf) = _openAccount(p, m.worldRoot, target, 0);
+        uint256 value;
+        if (op == 0x31 || op == 0x47) {
+            value = a.balance;
+        } else if (op == 0x3b) {
+            value = a.codeSize;
+        } else if (leaf != 0 && (a.nonce != 0 || a.balance != 0 || a.codeSize != 0)) {
+            // EXTCODEHASH: zero for absent and empty (EIP-161) accounts.
+            value = uint256(a.codeHash);
+        }
+        // INVARIANT: a stack overflow (SELFBALANCE on a full stack) is a halt, not covered.
+        if (self_ && f.stackSize + 1 > StepLib.STACK_LIMIT) revert ExceptionalHaltNotSupported(op);
+        f.stackHash = StackHash.push(below, value);
+        if (self_) f.stackSize += 1;
+        f.pc += 1;
     }
 
     /// @dev Verify the three SMT openings and read the slot's current and original values.
@@ -74,19 +145,7 @@ contract StorageSteps is IStepClass {
         // INVARIANT: three openings: account, slot, warm slot.
         if (p.smt.length != 3) revert BadSmtOpening(p.smt.length);
         address owner = a.context.self;
-        SmtOpening calldata acc = p.smt[0];
-        if (p.account.length == 6) {
-            a.record = abi.decode(abi.encodePacked(p.account), (MachineHash.AccountRecord));
-            a.accountLeaf = MachineHash.hash(a.record);
-            // INVARIANT: the record is the owner's committed account value.
-            if (!acc.present || acc.value != a.accountLeaf) revert RecordMismatch(StepLib.REC_ACCOUNT);
-        } else if (p.account.length != 0 || acc.present) {
-            revert RecordMismatch(StepLib.REC_ACCOUNT);
-        }
-        // INVARIANT: the account opening proves the owner's record (or its absence) in the world.
-        if (!SparseMerkle.verify(m.worldRoot, SparseMerkle.pathOfAddress(owner), acc.present, acc.value, acc.proof)) {
-            revert BadSmtOpening(0);
-        }
+        (a.record, a.accountLeaf) = _openAccount(p, m.worldRoot, owner, 0);
         a.slotPath = SparseMerkle.pathOfWord(bytes32(slot));
         SmtOpening calldata st = p.smt[1];
         // INVARIANT: the slot opening proves the current value under the account's storage root.

@@ -96,9 +96,9 @@ contract EvmStepVerifierTest is ProverTestBase {
 
     function test_vectorsCoverEveryClass() public view {
         vm.assertGe(vectorCount, 90, "vector count");
-        string[14] memory wanted = [
+        string[15] memory wanted = [
             "arithmetic", "comparison", "bitwise", "keccak", "environment", "calldata", "memory", "storage",
-            "control", "push", "stack", "halt", "log", "transient"
+            "control", "push", "stack", "halt", "log", "transient", "account"
         ];
         for (uint256 c; c < wanted.length; ++c) {
             bool found;
