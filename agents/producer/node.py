@@ -439,6 +439,8 @@ class ProducerNode:
             get_routes={"/metrics": metrics_route},
         )  # fmt: skip
         install(EthApi(self), self.intake_service)
+        for entry in self.intake_service.intake.next_block_candidates(100_000):
+            self.pending.add_raw(entry.raw, self.config.chain_id)  # accepted before a restart
         if self.consensus is not None:
             dispatcher = self.intake_service.server.dispatcher  # type: ignore[union-attr]
             dispatcher.register("altrollup_proposeBlock", self.consensus.on_proposal)

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from node_helpers import CHAIN_ID, DEV_ADDRESSES, DEV_KEYS, transfer
 
+from agents.producer.finality_oracle import StaticFinality
 from agents.producer.genesis import dev_genesis, parse_genesis
 from agents.producer.node import NodeConfig, ProducerNode
 from agents.rpc.client import JsonRpcClient, RpcCallError
@@ -118,3 +119,49 @@ def test_store_behind_the_chain_is_rebuilt_by_reexecution(tmp_path: Path) -> Non
     assert client.call("eth_getTransactionCount", DEV_ADDRESSES[2], "latest") == "0x6"
     wait_receipt(client, send(client, transfer(DEV_KEYS[2], 6)))
     node.stop()
+
+
+def test_tiers_and_tags_follow_the_finality_oracle(tmp_path: Path) -> None:
+    oracle = StaticFinality()
+    node = ProducerNode(config(tmp_path / "state"), oracle=oracle)
+    node.start()
+    try:
+        client = JsonRpcClient(node.url, timeout=10)
+        hashes = []
+        for nonce in range(3):  # one block each
+            hashes.append(send(client, transfer(DEV_KEYS[3], nonce)))
+            wait_receipt(client, hashes[-1])
+        numbers = [int(str(wait_receipt(client, h)["blockNumber"]), 16) for h in hashes]
+        assert [client.call("altrollup_getFinality", h)["tier"] for h in hashes] == [1, 1, 1]
+        oracle.update(tier2=numbers[1], tier3=numbers[0])
+        assert [client.call("altrollup_getFinality", h)["tier"] for h in hashes] == [3, 2, 1]
+        assert client.call("eth_getBlockByNumber", "safe", False)["number"] == hex(numbers[1])
+        assert client.call("eth_getBlockByNumber", "finalized", False)["number"] == hex(numbers[0])
+        balance_at_final = client.call("eth_getBalance", DEV_ADDRESSES[3], "finalized")
+        assert balance_at_final == client.call("eth_getBalance", DEV_ADDRESSES[3], hex(numbers[0]))
+        oracle.update(tier2=10**6, tier3=10**6)  # the L1 cannot be ahead of the chain
+        head = client.call("eth_blockNumber")
+        assert client.call("eth_getBlockByNumber", "finalized", False)["number"] == head
+        status = client.call("altrollup_nodeStatus")
+        assert status["tier3"] == head and status["tier1"] == head
+    finally:
+        node.stop()
+
+
+def test_pending_nonce_survives_a_restart(tmp_path: Path) -> None:
+    node = ProducerNode(config(tmp_path / "state", defer_timeout_ms=60_000))
+    node.start()
+    client = JsonRpcClient(node.url, timeout=10)
+    for nonce in (0, 1):
+        send(client, transfer(DEV_KEYS[4], nonce + 1))  # nonces 1, 2: waiting for 0
+    node.stop()
+    node = ProducerNode(config(tmp_path / "state", defer_timeout_ms=60_000))
+    node.start()
+    try:
+        client = JsonRpcClient(node.url, timeout=10)
+        assert client.call("eth_getTransactionCount", DEV_ADDRESSES[4], "pending") == "0x0"
+        first = send(client, transfer(DEV_KEYS[4], 0))
+        assert client.call("eth_getTransactionCount", DEV_ADDRESSES[4], "pending") == "0x3"
+        wait_receipt(client, first)
+    finally:
+        node.stop()
