@@ -19,6 +19,8 @@ the block itself:
   cannot execute at that block's start (undecodable, bad signature, wrong chain, nonce,
   balance): the verifier decides that by trial execution (the ``not_includable`` hook);
 - :func:`check_block_inbox` applies both to one block and lists every violation;
+- :func:`credit_diff` is the state change of a block's deposit credits (for the producer's
+  block execution, once its block format carries them);
 - :func:`inbox_covers`: an L1 view is complete for L2 time ``ts`` once
   ``ts < t_L1 + min(delays)`` for the L1 head's timestamp ``t_L1`` (nothing that falls
   due by ``ts`` can still be submitted).
@@ -36,6 +38,7 @@ from eth_utils import keccak
 from web3 import Web3
 from web3.contract import Contract
 
+from agents.evm.backend import Account, StateBackend, StateDiff
 from agents.l1.client import L1Client, L1Error
 
 
@@ -309,6 +312,26 @@ class Credit:
     index: int
     recipient: str
     amount: int
+
+
+def credits_for(deposits: Sequence[Deposit]) -> list[Credit]:
+    """The credits a block applies for ``deposits`` (as :func:`deposits_due` orders them)."""
+    return [Credit(d.index, d.recipient, d.amount) for d in deposits]
+
+
+def credit_diff(backend: StateBackend, credits: Sequence[Credit]) -> StateDiff:
+    """The state change of ``credits`` applied on ``backend``'s state, before a block's
+    first transaction: each recipient's balance grows by the amount (an absent account is
+    created with nonce 0 and no code). For the producer's block execution and for
+    verifiers re-executing it."""
+    diff = StateDiff()
+    for credit in credits:
+        address = bytes.fromhex(Web3.to_checksum_address(credit.recipient)[2:])
+        current = diff.accounts.get(address) or backend.get_account(address) or Account()
+        diff.accounts[address] = Account(
+            current.nonce, current.balance + credit.amount, current.code_hash
+        )
+    return diff
 
 
 @dataclass(frozen=True)

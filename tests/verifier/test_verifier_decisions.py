@@ -44,6 +44,8 @@ from agents.verifier.l1_inbox import (
     accumulate,
     check_block_inbox,
     check_chain,
+    credit_diff,
+    credits_for,
     deposits_due,
     forced_due,
     inbox_covers,
@@ -386,3 +388,24 @@ def test_inbox_covers_is_strict_at_the_boundary() -> None:
     config = BridgeConfig("0x" + "00" * 20, 1, 12, 600, 0, 1024)
     assert inbox_covers(1000, 1011, config)
     assert not inbox_covers(1000, 1012, config)  # a later L1 block may share t_L1 = 1000
+
+
+def test_credit_diff_adds_to_balances_and_creates_accounts(tmp_path: Path) -> None:
+    chain = L2Chain.create(tmp_path, 4242)
+    funded = bytes.fromhex("f39Fd6e51aad88F6F4ce6aB8827279cffFb92266")
+    before = chain.store.get_account(funded)
+    assert before is not None
+    fresh = "0x" + "77" * 20
+    credits = [
+        Credit(0, "0x" + funded.hex(), 5),
+        Credit(1, fresh, 7),
+        Credit(2, "0x" + funded.hex(), 1),
+    ]
+    chain.store.apply(credit_diff(chain.store, credits))
+    after = chain.store.get_account(funded)
+    assert after is not None and after.balance == before.balance + 6
+    assert after.nonce == before.nonce
+    created = chain.store.get_account(bytes.fromhex("77" * 20))
+    assert created is not None and (created.balance, created.nonce) == (7, 0)
+    assert credits_for([deposit(3, 100, amount=9)]) == [Credit(3, "0x" + "33" * 20, 9)]
+    chain.store.close()
