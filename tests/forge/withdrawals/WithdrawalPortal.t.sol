@@ -280,6 +280,44 @@ contract WithdrawalPortalTest is RollupBase {
         portal.proveAndFinalize(packId, w, p);
     }
 
+    /// @notice Flipping any bit of any sibling of either proof, or of any record word,
+    ///         is caught by the proof checks (and nothing is paid).
+    function testFuzz_anyTamperedProofWordIsRejected(uint256 which, uint8 bit, uint8 index) public {
+        uint256 packId = _finalRoot(WithdrawalVectors.stateRoot(json));
+        uint256 i = index % WithdrawalVectors.COUNT;
+        WithdrawalPortal.Withdrawal memory w = WithdrawalVectors.withdrawal(json, i);
+        WithdrawalPortal.WithdrawalProof memory p = WithdrawalVectors.proof(json, i);
+        uint256 nAccount = p.accountProof.siblings.length;
+        uint256 nStorage = p.storageProof.siblings.length;
+        which = which % (nAccount + nStorage + 6);
+        bytes32 flip = bytes32(uint256(1) << bit);
+        if (which < nAccount) {
+            p.accountProof.siblings[which] ^= flip;
+        } else if (which < nAccount + nStorage) {
+            p.storageProof.siblings[which - nAccount] ^= flip;
+        } else {
+            uint256 field = which - nAccount - nStorage;
+            if (field == 0) p.account.nonce ^= uint256(flip);
+            else if (field == 1) p.account.balance ^= uint256(flip);
+            else if (field == 2) p.account.storageRoot ^= flip;
+            else if (field == 3) p.account.codeHash ^= flip;
+            else if (field == 4) p.account.codeRoot ^= flip;
+            else p.account.codeSize ^= uint256(flip);
+        }
+        uint256 before = w.l1Recipient.balance;
+        (bool ok, bytes memory ret) =
+            address(portal).call(abi.encodeCall(WithdrawalPortal.proveAndFinalize, (packId, w, p)));
+        vm.assertFalse(ok, "a tampered proof never pays");
+        bytes4 selector = bytes4(ret);
+        vm.assertTrue(
+            selector == WithdrawalPortal.InvalidAccountProof.selector
+                || selector == WithdrawalPortal.InvalidStorageProof.selector,
+            "rejected by a proof check"
+        );
+        vm.assertEq(w.l1Recipient.balance, before);
+        vm.assertFalse(portal.claimed(w.nonce));
+    }
+
     function test_rejects_insufficientEscrow_thenPaysOnceFunded() public {
         WithdrawalPortal empty = new WithdrawalPortal(IRollup(address(rollup)), predeploy);
         uint256 packId = _finalRoot(WithdrawalVectors.stateRoot(json));
