@@ -25,6 +25,13 @@ SCENARIO_NAMES = ("nft-mint", "ticketing", "game", "erc20")
     show_default=True,
     help="The rollup's Ethereum JSON-RPC (any Ethereum node works).",
 )
+@click.option(
+    "--send-rpc",
+    "send_rpcs",
+    multiple=True,
+    help="Send the transactions here instead (e.g. an aggregator; repeat for several: "
+    "each sender sticks to one). --rpc still deploys, funds and follows the blocks.",
+)
 @click.option("--scenario", type=click.Choice(SCENARIO_NAMES), required=True)
 @click.option(
     "--tps", type=click.FloatRange(0, min_open=True), required=True, help="Offered rate (tx/s)."
@@ -67,6 +74,7 @@ SCENARIO_NAMES = ("nft-mint", "ticketing", "game", "erc20")
 @click.option("--no-progress", is_flag=True, help="No progress bar.")
 def load(
     rpc: str,
+    send_rpcs: tuple[str, ...],
     scenario: str,
     tps: float,
     duration: float,
@@ -99,6 +107,7 @@ def load(
         contract=contract,
         batch_size=batch_size,
         receipt_timeout=receipt_timeout,
+        send_rpcs=send_rpcs,
     )
     progress = NoProgress() if no_progress else default_progress()
     try:

@@ -40,6 +40,7 @@ class LoadReport:
     rejection_reasons: Counter[str] = field(default_factory=Counter)
     first_block: int = 0
     last_block: int = 0
+    via: tuple[str, ...] = ()
 
     @property
     def confirmed(self) -> int:
@@ -64,7 +65,8 @@ class LoadReport:
 
     def summary(self) -> str:
         lines = [
-            f"scenario     {self.scenario} on {self.rpc}",
+            f"scenario     {self.scenario} on {self.rpc}"
+            + (f", sent via {', '.join(self.via)}" if self.via else ""),
             f"contract     {self.contract}",
             f"accounts     {self.accounts} senders, {self.planned} transactions "
             f"signed in {self.sign_seconds:.2f}s",

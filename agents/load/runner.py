@@ -50,6 +50,9 @@ class LoadConfig:
     batch_size: int = 200
     receipt_timeout: float = 60.0
     poll_interval: float = 0.01
+    #: Where to send the run's transactions instead of ``rpc`` (e.g. aggregators); a
+    #: sender always uses the same one, so its nonces arrive in order.
+    send_rpcs: tuple[str, ...] = ()
 
     def check(self) -> Scenario:
         """The scenario, after checking every parameter; :class:`LoadError` otherwise."""
@@ -299,6 +302,18 @@ def run_load(
     note = say if say is not None else (lambda _message: None)
     chain = Chain(config.rpc)
     chain_id = chain.chain_id()
+    routes = [chain]
+    if config.send_rpcs:
+        routes = [Chain(url) for url in config.send_rpcs]
+        for route in routes:
+            try:
+                route_chain = route.chain_id()
+            except LoadError as error:
+                raise LoadError(f"--send-rpc {route.url}: {error}") from None
+            if route_chain != chain_id:
+                raise LoadError(
+                    f"--send-rpc {route.url} serves chain {route_chain}, --rpc serves {chain_id}"
+                )
     funder = Signer(config.key)
     senders = [Signer(derive_key(config.key, i)) for i in range(config.accounts)]
     fees = chain.fees()
@@ -333,6 +348,7 @@ def run_load(
         planned=len(calls),
         offered_tps=config.tps,
         accounts=config.accounts,
+        via=config.send_rpcs,
     )
     began = time.perf_counter()
     signed = _sign_all(chain, senders, calls, contract, fees)
@@ -374,7 +390,8 @@ def run_load(
         thread.start()
     view.start(len(signed))
     try:
-        t0 = _send_paced(chain, signed, config, track, report, view, failure)
+        lanes = [call.sender % len(routes) for call in calls]
+        t0 = _send_paced(routes, lanes, signed, config, track, report, view, failure)
         report.send_seconds = time.monotonic() - t0
         deadline = time.monotonic() + config.receipt_timeout
         while time.monotonic() < deadline and not failure:
@@ -435,7 +452,8 @@ def _failed(track: _Track) -> int:
 
 
 def _send_paced(
-    chain: Chain,
+    routes: list[Chain],
+    lanes: list[int],
     signed: list[SignedTx],
     config: LoadConfig,
     track: _Track,
@@ -443,7 +461,8 @@ def _send_paced(
     view: ProgressView,
     failure: list[BaseException],
 ) -> float:
-    """Send ``signed`` at ``config.tps``; returns the monotonic start time."""
+    """Send ``signed`` at ``config.tps``, transaction ``k`` to ``routes[lanes[k]]``;
+    returns the monotonic start time."""
     n = len(signed)
     t0 = time.monotonic()
     i = 0
@@ -456,36 +475,46 @@ def _send_paced(
             time.sleep(min(0.005, max(0.0, i / config.tps - elapsed)))
             continue
         j = min(due, i + config.batch_size)
-        sent_at = time.monotonic()
-        try:
-            answers = chain.batch(
-                [("eth_sendRawTransaction", ["0x" + signed[k].raw.hex()]) for k in range(i, j)]
-            )
-        except LoadError as error:
-            # the request failed (e.g. timed out): the node may still have taken them,
-            # so they stay tracked; they count as lost unless a block includes them
-            with track.lock:
-                for k in range(i, j):
-                    track.submitted[k] = sent_at
-                    track.sent[k] = UNKNOWN
-                    track.unknown += 1
-                report.rejection_reasons[f"send request failed: {error}"] += j - i
-            i = j
-            continue
+        for lane, route in enumerate(routes):
+            batch = [k for k in range(i, j) if lanes[k] == lane]
+            if batch:
+                _send_batch(route, batch, signed, track, report)
         with track.lock:
-            for k, answer in zip(range(i, j), answers, strict=True):
-                track.submitted[k] = sent_at
-                if "error" in answer:
-                    track.sent[k] = REJECTED
-                    track.rejected += 1
-                    message = str((answer.get("error") or {}).get("message", "unknown error"))
-                    report.rejection_reasons[message] += 1
-                else:
-                    track.sent[k] = ACCEPTED
-                    track.accepted += 1
             view.update(track.accepted + track.rejected, track.confirmed, _failed(track))
         i = j
     return t0
+
+
+def _send_batch(
+    route: Chain, batch: list[int], signed: list[SignedTx], track: _Track, report: LoadReport
+) -> None:
+    """Send transactions ``batch`` in one request and record the answers."""
+    sent_at = time.monotonic()
+    try:
+        answers = route.batch(
+            [("eth_sendRawTransaction", ["0x" + signed[k].raw.hex()]) for k in batch]
+        )
+    except LoadError as error:
+        # the request failed (e.g. timed out): the node may still have taken them, so
+        # they stay tracked; they count as lost unless a block includes them
+        with track.lock:
+            for k in batch:
+                track.submitted[k] = sent_at
+                track.sent[k] = UNKNOWN
+                track.unknown += 1
+            report.rejection_reasons[f"send request failed: {error}"] += len(batch)
+        return
+    with track.lock:
+        for k, answer in zip(batch, answers, strict=True):
+            track.submitted[k] = sent_at
+            if "error" in answer:
+                track.sent[k] = REJECTED
+                track.rejected += 1
+                message = str((answer.get("error") or {}).get("message", "unknown error"))
+                report.rejection_reasons[message] += 1
+            else:
+                track.sent[k] = ACCEPTED
+                track.accepted += 1
 
 
 __all__ = ["DEFAULT_KEY", "LoadConfig", "LoadError", "run_load"]

@@ -4,6 +4,7 @@ rejections and bad input are reported; the fast signer matches eth-account."""
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 import threading
@@ -20,8 +21,12 @@ from agents.load.report import percentile
 from agents.load.runner import DEFAULT_KEY, LoadConfig, run_load
 from agents.load.scenarios import SCENARIOS, RunShape, deploy_artifact
 from agents.load.signing import Signer, UnsignedTx, derive_key, parse_private_key
+from agents.producer.genesis import dev_genesis, parse_genesis
+from agents.producer.node import NodeConfig, ProducerNode
+from agents.rpc.client import JsonRpcClient
 
 ALTROLLUP = str(Path(sys.executable).with_name("altrollup"))
+L2_CHAIN_ID = 900_001
 
 
 def altrollup(*args: str) -> subprocess.CompletedProcess[str]:
@@ -237,3 +242,48 @@ def test_node_dying_mid_run_is_reported_not_raised() -> None:
     assert report.send_failures > 0 and report.rpc_errors > 0
     assert any("send request failed" in reason for reason in report.rejection_reasons)
     assert report.failed == 75 - report.succeeded
+
+
+def test_through_aggregators_into_the_producer(tmp_path: Path) -> None:
+    """The full path: transactions to two aggregators (each sender sticks to one),
+    sequenced and forwarded to the real producer node, which the run follows."""
+    node = ProducerNode(
+        NodeConfig(
+            state_dir=tmp_path / "producer",
+            chain_id=L2_CHAIN_ID,
+            genesis=parse_genesis(dev_genesis()),
+            block_time_ms=100,
+            log_enabled=False,
+        )
+    )
+    node.start()
+    aggregators: list[subprocess.Popen[str]] = []
+    try:
+        urls = []
+        for name in ("agg-a", "agg-b"):
+            process = subprocess.Popen(
+                [ALTROLLUP, "aggregator", "--id", name, "--db", str(tmp_path / f"{name}.sqlite"),
+                 "--chain-id", str(L2_CHAIN_ID), "--port", "0", "--producer", node.url,
+                 "--heartbeat-ms", "100", "--quiet"],
+                stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+            )  # fmt: skip
+            aggregators.append(process)
+            assert process.stdout is not None
+            urls.append(json.loads(process.stdout.readline())["listening"])
+        report = run_load(
+            LoadConfig(node.url, "erc20", tps=60, duration=0.5, accounts=4, send_rpcs=tuple(urls))
+        )
+        assert report.succeeded == 30 and report.failed == 0, report.summary()
+        assert "sent via" in report.summary()
+        status = JsonRpcClient(node.url).call("altrollup_intakeStatus")
+        seen = {a["aggregatorId"] for a in status["aggregators"]}
+        assert {"agg-a", "agg-b"} <= seen, status
+
+        with pytest.raises(LoadError, match="serves chain 31337"):
+            with AnvilProcess() as other_chain:
+                run_load(LoadConfig(node.url, "erc20", 10, 0.1, send_rpcs=(other_chain.url,)))
+    finally:
+        for process in aggregators:
+            process.terminate()
+            process.wait(timeout=10)
+        node.stop()
