@@ -422,17 +422,19 @@ def _find_posted(verifier: Verifier, row: PackRow) -> int | None:
 
 
 def settle_posting(verifier: Verifier, row: PackRow) -> None:
-    """Decide what happened to a ``posting`` pack from L1 alone."""
+    """Decide what happened to a ``posting`` pack from L1 alone. The nonces are read
+    before the logs: a posting mined before the nonce read is then in the logs, and one
+    mined after it is still counted as pending."""
+    eth = verifier.client.w3.eth
+    address = Web3.to_checksum_address(verifier.address)
+    latest = eth.get_transaction_count(address, "latest")
+    pending = eth.get_transaction_count(address, "pending")
     pack_id = _find_posted(verifier, row)
     if pack_id is not None:
         verifier.store.set_pack_status(row.id, PackStatus.POSTED, l1_pack_id=pack_id)
         verifier.log("pack-recovered", pack=row.id, l1_pack=pack_id, outcome="posted")
         verifier.metrics.inc("recoveries_total", outcome="posted")
         return
-    eth = verifier.client.w3.eth
-    address = Web3.to_checksum_address(verifier.address)
-    latest = eth.get_transaction_count(address, "latest")
-    pending = eth.get_transaction_count(address, "pending")
     nonce = row.nonce if row.nonce is not None else latest
     if latest <= nonce < pending:
         verifier.log("pack-recovered", pack=row.id, outcome="in-mempool")
