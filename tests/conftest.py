@@ -9,6 +9,10 @@ import pytest
 from agents.l1.anvil import AnvilProcess, funded_private_keys
 from agents.l1.client import L1Client
 
+# The per-directory pass-rate table of the official state-test sweeps (tests/evm/): it
+# must be loaded here so that the pytest-xdist controller, which prints it, has it.
+pytest_plugins = ["evm.sweep_report"]
+
 
 @pytest.fixture(scope="module")
 def anvil() -> Iterator[AnvilProcess]:

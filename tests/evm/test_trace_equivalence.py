@@ -1,18 +1,27 @@
 """Mode equivalence: trace mode ends exactly where fast mode does.
 
-For official GeneralStateTests cases, the transaction is applied once in fast mode and
-once in trace mode (same interpreter, plus the hooks); both must give the same
-post-state root, logs, gas and success, and the trace's last state must be
-``traceEnd(context, txIndex, postRoot)`` where ``postRoot`` is the SMT root of the
-post-state computed from scratch. By default one case per fixture file (the first);
-``pytest -m slow`` sweeps every case. A hypothesis property runs random small programs
-and, at every instruction, recomputes the machine state non-incrementally (stack hash
-chain and memory tree rebuilt from the frame) and compares it with the incremental one.
+For every Cancun case of every official GeneralStateTests fixture (except
+``VMTests/vmPerformance``, below), the transaction is applied once in fast mode and once
+in trace mode (same interpreter, plus the hooks); both must give the same post-state
+root, logs, gas and success, and the trace must start in ``traceStart(context, txIndex,
+preRoot)`` and end in ``traceEnd(context, txIndex, postRoot)`` where ``postRoot`` is the
+SMT root of the post-state computed from scratch. The sweep traces with
+``keep_states=False`` (memory bounded whatever the step count) and a step cap: a case
+still running after :data:`STEP_CAP` steps is counted as "over step cap" in the
+per-directory table (``tests/evm/sweep_report.py``) instead of being compared; none of
+the copied fixtures outside vmPerformance comes near it (the longest, the EIP-1153 DoS
+tests, take ~3.2M steps).
+
+``VMTests/vmPerformance`` (loops of up to ~250M instructions: hours in trace mode) is
+opt-in: ``pytest -m slow tests/evm/test_trace_equivalence.py``.
+
+A hypothesis property runs random small programs and, at every instruction, recomputes
+the machine state non-incrementally (stack hash chain and memory tree rebuilt from the
+frame) and compares it with the incremental one.
 """
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -37,21 +46,48 @@ from agents.evm.statetest import (
     build_backend,
     build_block,
     build_transaction,
-    load_cases,
 )
-from agents.evm.trace import TraceBuilder, trace_transaction
+from agents.evm.trace import StreamedStates, TraceBuilder, trace_to_root, trace_transaction
 from agents.evm.trace_world import code_commitment_of, pre_state_of
 from agents.evm.transactions import Transaction
 from agents.evm.vm import BlockEnv
 from agents.evm.vm import Frame as EvmFrame
 
-ROOT = Path(__file__).resolve().parents[1] / "fixtures" / "ethereum-tests" / "GeneralStateTests"
+from .sweep_groups import Group, groups
+from .sweep_report import TRACE, record
+
 CONTEXT = b"\x42" * 32
-HEAVY_DIRS = {"vmPerformance"}
+STEP_CAP = 5_000_000
+PART_FILES = 12
+SLOW_DIRECTORY = "VMTests/vmPerformance"
+# Long cases get a test of their own so that pytest-xdist can balance the workers.
+PER_CASE = {
+    SLOW_DIRECTORY,
+    "stCreateTest/CreateOOGafterMaxCodesize.json",
+    "Cancun/stEIP1153-transientStorage/15_tstoreCannotBeDosd.json",
+    "Cancun/stEIP1153-transientStorage/21_tstoreCannotBeDosdOOO.json",
+    "stCreate2/Create2Recursive.json",
+}
+OVER_CAP = "over step cap"
 
 
-def compare_modes(case: Case) -> str | None:
-    """None if fast and trace mode agree on ``case``, else a description of the mismatch."""
+class StepCapReached(Exception):
+    """Raised by the step-cap observer: the trace ran more than the cap."""
+
+
+def _step_cap(cap: int) -> Any:
+    def observe(builder: TraceBuilder, evm: EvmFrame, op: int) -> None:
+        if len(builder.meta) > cap:
+            raise StepCapReached(f"more than {cap} steps")
+
+    return observe
+
+
+def compare_modes(
+    case: Case, *, keep_states: bool = True, step_cap: int | None = None
+) -> str | None:
+    """None if fast and trace mode agree on ``case``, :data:`OVER_CAP` if the trace ran
+    past ``step_cap`` steps, else a description of the mismatch."""
     test = case.test
     try:
         tx = build_transaction(test["transaction"], case.d, case.g, case.v)
@@ -68,7 +104,13 @@ def compare_modes(case: Case) -> str | None:
         fast_error: Exception | None = error
     else:
         fast_error = None
-    trace = trace_transaction(trace_backend, block, tx, sender, trace_context=CONTEXT, tx_index=3)
+    try:
+        trace = trace_transaction(
+            trace_backend, block, tx, sender, trace_context=CONTEXT, tx_index=3,
+            keep_states=keep_states, observer=None if step_cap is None else _step_cap(step_cap),
+        )  # fmt: skip
+    except StepCapReached:
+        return OVER_CAP
     if trace.states[0] != trace_start_state(CONTEXT, 3, trace.pre_root):
         return "start state is not traceStart(preRoot)"
     if fast is None or trace.result is None:
@@ -92,41 +134,68 @@ def compare_modes(case: Case) -> str | None:
     return None
 
 
-def _files() -> list[Path]:
-    return sorted(ROOT.rglob("*.json"))
+def _sweep(group: Group, step_cap: int | None) -> tuple[list[str], int, int]:
+    """(mismatches, cases compared, cases over the cap) of one group, streamed traces."""
+    cases = group.cases()
+    outcomes = run_in_big_stack(
+        lambda: [(c, compare_modes(c, keep_states=False, step_cap=step_cap)) for c in cases]
+    )
+    capped = sum(1 for _, m in outcomes if m == OVER_CAP)
+    failures = [f"{c.file}::{c.label}: {m}" for c, m in outcomes if m not in (None, OVER_CAP)]
+    return failures, len(cases) - capped, capped
 
 
-def _first_case_params() -> list[Any]:
+def _params(slow: bool) -> list[Any]:
     out = []
-    for path in _files():
-        if path.parent.name in HEAVY_DIRS:
-            continue
-        cases, _ = load_cases(path)
-        if cases:
-            out.append(pytest.param(cases[0], id=str(path.relative_to(ROOT))))
+    for group in groups(PART_FILES, PER_CASE):
+        if (group.directory == SLOW_DIRECTORY) == slow:
+            out.append(pytest.param(group, id=group.id))
     return out
 
 
-def _all_file_params() -> list[Any]:
-    return [pytest.param(p, id=str(p.relative_to(ROOT))) for p in _files()]
-
-
-# Slow: a pre-stop CI run had a pytest worker OOM-killed (23 GB) late in the suite; the
-# trace-mode sweep over every fixture file is the prime suspect until proven otherwise.
-@pytest.mark.slow
-@pytest.mark.parametrize("case", _first_case_params())
-def test_first_case_of_every_file(case: Case) -> None:
-    assert run_in_big_stack(lambda: compare_modes(case)) is None
+@pytest.mark.parametrize("group", _params(slow=False))
+def test_trace_equals_fast(group: Group, record_property: Any) -> None:
+    failures, compared, capped = _sweep(group, STEP_CAP)
+    record(record_property, TRACE, group.directory, compared - len(failures), compared, capped)
+    assert compared + capped > 0
+    assert failures == [], "\n".join(failures)
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("path", _all_file_params())
-def test_every_case(path: Path) -> None:
-    cases, _ = load_cases(path)
-    failures = run_in_big_stack(
-        lambda: [(c.label, m) for c in cases if (m := compare_modes(c)) is not None]
-    )
-    assert failures == []
+@pytest.mark.parametrize("group", _params(slow=True))
+def test_trace_equals_fast_vm_performance(group: Group, record_property: Any) -> None:
+    failures, compared, _capped = _sweep(group, None)
+    record(record_property, TRACE, group.directory, compared - len(failures), compared)
+    assert failures == [], "\n".join(failures)
+
+
+def test_step_cap_is_enforced() -> None:
+    """The cap really stops a long trace (so the sweep's bound on time is real)."""
+    case = groups(PART_FILES, {"stExample/add11.json"})[0].cases()[0]
+    assert compare_modes(case, step_cap=1) == OVER_CAP
+    assert compare_modes(case, step_cap=10_000) is None
+
+
+@pytest.mark.parametrize("relative", ["stExample/add11.json", "Cancun/stEIP5656-MCOPY/MCOPY.json"])
+def test_streamed_trace_matches_kept_trace(relative: str) -> None:
+    """``keep_states=False`` keeps the first and last states, the count and the root."""
+    for case in groups(PART_FILES, {relative})[0].cases()[:3]:
+        test = case.test
+        tx = build_transaction(test["transaction"], case.d, case.g, case.v)
+        sender, block = _sender(test["transaction"]), build_block(test["env"])
+        kept = trace_transaction(build_backend(test["pre"]), block, tx, sender)
+        streamed = trace_transaction(
+            build_backend(test["pre"]), block, tx, sender, keep_states=False
+        )
+        assert isinstance(streamed.states, StreamedStates)
+        assert streamed.step_count == kept.step_count > 3
+        assert len(streamed.states) == len(kept.states)
+        assert (streamed.states[0], streamed.states[-1]) == (kept.states[0], kept.states[-1])
+        assert trace_to_root(streamed.states) == trace_to_root(kept.states)
+        with pytest.raises(IndexError):
+            streamed.states[1]
+        with pytest.raises(TypeError):
+            list(streamed.states)
 
 
 # ------------------------------------------------------------------ random programs
