@@ -495,9 +495,9 @@ def execute_block(
     ``backend`` must be at ``parent.state_root``; it is left at the new block's state
     root (every included transaction is applied, one ``backend.apply`` each). A
     candidate that cannot be included is skipped (see :class:`SkippedTx`); the rest of
-    the list is still tried, and candidates skipped because their nonce was ahead are
-    tried again (in candidate order, pass after pass) while a pass includes some: the
-    block's transaction order is the order of inclusion. ``senders`` (tx hash ->
+    the list is still tried, and a candidate skipped because its nonce was ahead is
+    tried again right after its sender's previous nonce is included: the block's
+    transaction order is the order of inclusion. ``senders`` (tx hash ->
     sender) skips signature recovery for transactions whose sender is already known.
     ``max_transactions`` caps the number included (the rest is skipped, ``retry=True``).
     """
@@ -557,24 +557,28 @@ def execute_block(
         )
         return None
 
-    skipped = [s for s in (attempt(i, raw) for i, raw in enumerate(transactions)) if s]
-    # Later passes: a transaction whose nonce was ahead may have become next in line
-    # (its predecessor came later in the candidate order). Deterministic: candidate
-    # order within each pass, repeated until a pass includes nothing.
-    progress = True
-    while progress:
-        progress = False
-        still: list[SkippedTx] = []
-        for skip in skipped:
-            if skip.reason != "nonce_too_high":
-                still.append(skip)
-                continue
-            again = attempt(skip.position, transactions[skip.position])
-            if again is None:
-                progress = True
-            else:
-                still.append(again)
-        skipped = still
+    # A candidate whose nonce is ahead waits for its predecessor: when (sender, n) is
+    # included, the waiting (sender, n + 1) is tried right after it, then n + 2, ...
+    # Linear in the candidates, and fixed by the candidate order alone.
+    skipped: dict[int, SkippedTx] = {}
+    waiting: dict[tuple[bytes, int], int] = {}
+    for position, raw in enumerate(transactions):
+        skip = attempt(position, raw)
+        if skip is not None:
+            skipped[position] = skip
+            if skip.reason == "nonce_too_high" and skip.sender is not None:
+                waiting[(skip.sender, decode_transaction(raw).nonce)] = position
+            continue
+        last = receipts[-1]
+        key = (last.sender, last.nonce + 1)
+        while key in waiting:
+            follower = waiting.pop(key)
+            again = attempt(follower, transactions[follower])
+            if again is not None:
+                skipped[follower] = again
+                break
+            del skipped[follower]
+            key = (key[0], key[1] + 1)
     cumulative = receipts[-1].cumulative_gas_used if receipts else 0
     roots = tuple(r.state_root for r in receipts)
     bloom = bytearray(256)
@@ -601,7 +605,7 @@ def execute_block(
         tx_state_roots=roots,
         transactions=tuple(included),
     )
-    return ExecutedBlock(block, tuple(receipts), tuple(sorted(skipped, key=lambda x: x.position)))
+    return ExecutedBlock(block, tuple(receipts), tuple(skipped[p] for p in sorted(skipped)))
 
 
 def check_block_body(block: Block) -> list[str]:

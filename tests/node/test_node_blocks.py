@@ -99,3 +99,15 @@ def test_block_codec_rejects_malformed() -> None:
         Block.decode(b"\xff")
     with pytest.raises(BlockFormatError, match="parentHash"):
         Block.from_json({"number": "0x1"})
+
+
+def test_reversed_nonces_are_included_in_order(
+    chain: tuple[MerkleStore, Block, ChainConfig],
+) -> None:
+    store, parent, config = chain
+    context = next_block_context(parent, config, 5_000, b"\xaa" * 20)
+    txs = [transfer(n) for n in reversed(range(40))]
+    executed = execute_block(store, parent, txs, context)
+    assert [r.nonce for r in executed.receipts] == list(range(40))
+    assert executed.skipped == ()
+    assert executed.block.transactions == tuple(reversed(txs))
