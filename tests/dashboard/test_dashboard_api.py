@@ -21,6 +21,7 @@ from agents.dashboard.server import Dashboard
 from agents.dashboard.sources import DashboardConfig, bisection_progress, throughput
 from agents.dispute.game import Level
 from agents.l1.anvil import AnvilProcess
+from agents.l1.deployments import load_deployments, record_deployments
 from agents.load.report import LoadReport
 
 pytestmark = pytest.mark.xdist_group("dashboard")
@@ -209,3 +210,37 @@ def test_throughput_over_recent_block_time() -> None:
     young = throughput([block(2, 501, 3), block(1, 500, 3)])
     assert young["window"] == 2 and young["tps"] == 3.0
     assert throughput([])["tps"] == 0.0
+
+
+def test_registries_only_deployments(scene: Scene, anvil: AnvilProcess, tmp_path: Path) -> None:
+    """What the devnet records before it deploys a Rollup: the sequencer set still
+    shows (the last requested rollup), packs and disputes say nothing is configured;
+    ``--rollup`` then adds them."""
+    entries = load_deployments(scene.deployments_file)[str(scene.client.chain_id)]
+    registries_only = tmp_path / "deployments.json"
+    record_deployments(
+        scene.client.chain_id,
+        {name: d for name, d in entries.items() if name != "Rollup"},
+        registries_only,
+    )
+    server = Dashboard(DashboardConfig(None, anvil.url, deployments=registries_only))
+    server.start()
+    try:
+        sequencers = api(server, "sequencers")
+        assert sequencers["rollupId"] == 1 and len(sequencers["sequencers"]) == 4
+        assert api(server, "packs")["note"] == "no Rollup contract configured"
+        assert api(server, "disputes")["games"] == []
+        assert api(server, "blocks")["error"] == "no --rpc given"
+    finally:
+        server.stop()
+    with_rollup = Dashboard(
+        DashboardConfig(
+            None, anvil.url, deployments=registries_only,
+            rollup_address=scene.deployment.rollup.address,
+        )
+    )  # fmt: skip
+    with_rollup.start()
+    try:
+        assert len(api(with_rollup, "packs")["packs"]) == 3
+    finally:
+        with_rollup.stop()
