@@ -5,9 +5,11 @@ accounts plus the ``L2Withdrawals`` predeploy from forge's artifact), then three
 ``withdraw`` transactions run in the Python EVM (:mod:`agents.l2.sandbox`). For each
 withdrawal the file holds its fields, hash and slot, and the account + storage proofs
 against the final state root; plus one proof of withdrawal 0 against the root right
-after it (an earlier final pack). Read by tests/forge/withdrawals/WithdrawalPortal.t.sol
-and tests/withdrawals/test_vectors.py. Deterministic: rerunning reproduces the file byte
-for byte (as long as the predeploy's bytecode does not change).
+after it (an earlier final pack); and one withdrawal in a state with 20,000 more
+accounts (an account proof of depth 13, for the gas of realistic proofs). Read by
+tests/forge/withdrawals/ and checked by tests/withdrawals/test_withdrawal_proofs.py.
+Deterministic: rerunning reproduces the file byte for byte (as long as the predeploy's
+bytecode does not change).
 
     .venv/bin/python tests/vectors/generate_withdrawals.py          # rewrite the file
     .venv/bin/python tests/vectors/generate_withdrawals.py --check  # exit 1 if stale
@@ -29,6 +31,7 @@ from eth_utils import keccak, to_checksum_address  # noqa: E402
 from agents.evm import smt  # noqa: E402
 from agents.evm.transactions import address_of_key  # noqa: E402
 from agents.l1.withdrawals import (  # noqa: E402
+    Withdrawal,
     WithdrawalProof,
     build_withdrawal_proof,
     withdrawals_from_logs,
@@ -39,6 +42,7 @@ from agents.l2.sandbox import Sandbox  # noqa: E402
 OUT = Path(__file__).with_name("withdrawals.json")
 CHAIN_ID = 900_001
 ETHER = 10**18
+DEEP_ACCOUNTS = 20_000
 
 
 def _hex(value: bytes) -> str:
@@ -78,6 +82,35 @@ def _proof(proof: WithdrawalProof) -> dict[str, Any]:
     }
 
 
+def _entry(w: Withdrawal, proof: WithdrawalProof) -> dict[str, Any]:
+    return {
+        "nonce": w.nonce,
+        "l2Sender": w.l2_sender,
+        "l1Recipient": w.l1_recipient,
+        "amount": str(w.amount),
+        "hash": _hex(w.hash),
+        "slot": _hex(w.slot.to_bytes(32, "big")),
+        "proof": _proof(proof),
+    }
+
+
+def build_deep(tmp: Path) -> dict[str, Any]:
+    """One withdrawal in a state of ``DEEP_ACCOUNTS + 1`` accounts."""
+    key = _key(10_000)
+    funded: dict[str, int] = {
+        to_checksum_address(keccak(b"deep account %d" % i)[12:]): 1 for i in range(DEEP_ACCOUNTS)
+    }
+    funded[to_checksum_address(address_of_key(key))] = 100 * ETHER
+    sandbox = Sandbox.create(tmp / "deep", CHAIN_ID, funded)
+    result = sandbox.withdraw(key, "0x000000000000000000000000000000000000dEaD", ETHER)
+    (withdrawal,) = withdrawals_from_logs(result.logs)
+    proof = build_withdrawal_proof(sandbox.store, result.state_root, withdrawal)
+    sandbox.close()
+    return {"extraAccounts": DEEP_ACCOUNTS, "stateRoot": _hex(result.state_root)} | _entry(
+        withdrawal, proof
+    )
+
+
 def build() -> dict[str, Any]:
     keys = [_key(i) for i in range(40)]
     funded: dict[str, int] = {to_checksum_address(address_of_key(k)): 100 * ETHER for k in keys}
@@ -96,23 +129,13 @@ def build() -> dict[str, Any]:
             withdrawals.extend(withdrawals_from_logs(result.logs))
         final_root = sandbox.store.state_root()
         first_root = sandbox.roots[0]
-        entries = []
-        for w in withdrawals:
-            proof = build_withdrawal_proof(sandbox.store, final_root, w)
-            entries.append(
-                {
-                    "nonce": w.nonce,
-                    "l2Sender": w.l2_sender,
-                    "l1Recipient": w.l1_recipient,
-                    "amount": str(w.amount),
-                    "hash": _hex(w.hash),
-                    "slot": _hex(w.slot.to_bytes(32, "big")),
-                    "proof": _proof(proof),
-                }
-            )
+        entries = [
+            _entry(w, build_withdrawal_proof(sandbox.store, final_root, w)) for w in withdrawals
+        ]
         early = build_withdrawal_proof(sandbox.store, first_root, withdrawals[0])
         genesis_root = sandbox.genesis_root
         sandbox.close()
+        deep = build_deep(Path(tmp))
     return {
         "description": "L2 -> L1 withdrawal proofs, real MerkleStore (generate_withdrawals.py)",
         "chainId": CHAIN_ID,
@@ -122,6 +145,7 @@ def build() -> dict[str, Any]:
         "firstRoot": _hex(first_root),
         "withdrawals": entries,
         "earlyProofOfWithdrawal0": _proof(early),
+        "deep": deep,
     }
 
 

@@ -139,6 +139,21 @@ contract WithdrawalPortalTest is RollupBase {
         vm.assertLe(used, 85_000, "proveAndFinalize stays cheap");
     }
 
+    function test_proveAndFinalize_gas_deepAccountTree() public {
+        uint256 packId = _finalRoot(WithdrawalVectors.deepRoot(json));
+        WithdrawalPortal.Withdrawal memory w = WithdrawalVectors.deepWithdrawal(json);
+        WithdrawalPortal.WithdrawalProof memory p = WithdrawalVectors.deepProof(json);
+        vm.assertEq(p.accountProof.depth, 13, "20,000 accounts: a depth-13 account proof");
+        // The recipient exists here, so the payout costs no account creation.
+        vm.deal(w.l1Recipient, 1);
+        uint256 g = gasleft();
+        portal.proveAndFinalize(packId, w, p);
+        uint256 used = g - gasleft();
+        emit log_named_uint("proveAndFinalize execution gas (depth 13, existing recipient)", used);
+        vm.assertLe(used, 60_000, "deep proofs stay cheap");
+        vm.assertEq(w.l1Recipient.balance, 1 + w.amount);
+    }
+
     function test_earlierFinalPack_alsoProves() public {
         uint256 early = _finalRoot(WithdrawalVectors.firstRoot(json));
         uint256 late = _finalRoot(WithdrawalVectors.stateRoot(json));

@@ -31,6 +31,22 @@ library WithdrawalVectors {
         w.amount = vm.parseJsonUint(json, string.concat(k, ".amount"));
     }
 
+    /// @dev The withdrawal in the state with 20,000 more accounts (account proof depth 13).
+    function deepWithdrawal(string memory json) internal pure returns (WithdrawalPortal.Withdrawal memory w) {
+        w.nonce = vm.parseJsonUint(json, ".deep.nonce");
+        w.l2Sender = vm.parseJsonAddress(json, ".deep.l2Sender");
+        w.l1Recipient = vm.parseJsonAddress(json, ".deep.l1Recipient");
+        w.amount = vm.parseJsonUint(json, ".deep.amount");
+    }
+
+    function deepProof(string memory json) internal pure returns (WithdrawalPortal.WithdrawalProof memory) {
+        return proofAt(json, ".deep.proof");
+    }
+
+    function deepRoot(string memory json) internal pure returns (bytes32) {
+        return vm.parseJsonBytes32(json, ".deep.stateRoot");
+    }
+
     function hashOf(string memory json, uint256 i) internal pure returns (bytes32) {
         return vm.parseJsonBytes32(json, string.concat(_at(i), ".hash"));
     }
