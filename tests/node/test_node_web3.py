@@ -4,15 +4,17 @@ calls, fee data, block tags, proofs, batches and parameter errors."""
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, cast
 
 import pytest
 import requests
 import solcx
 from eth_account import Account
+from eth_typing import HexStr
 from node_helpers import CHAIN_ID, DEV_ADDRESSES, DEV_KEYS, NodeProcess
 from web3 import Web3
 from web3.exceptions import ContractCustomError, ContractLogicError
+from web3.types import RPCEndpoint, TxParams
 
 from agents.evm import smt
 from agents.evm.store import AccountRecord
@@ -75,7 +77,7 @@ def send(w3: Web3, key: str, tx: dict[str, Any]) -> Any:
     tx = {"from": account.address, "chainId": CHAIN_ID, **tx}
     tx.setdefault("nonce", w3.eth.get_transaction_count(account.address, "pending"))
     if "gas" not in tx:
-        tx["gas"] = w3.eth.estimate_gas(tx)
+        tx["gas"] = w3.eth.estimate_gas(cast(TxParams, tx))
     tx.setdefault("maxFeePerGas", 2 * w3.eth.gas_price)
     tx.setdefault("maxPriorityFeePerGas", w3.eth.max_priority_fee)
     signed = account.sign_transaction(tx)
@@ -182,7 +184,8 @@ def test_contract_deploy_calls_logs_and_errors(
     only_second = w3.eth.get_logs({"fromBlock": 0, "address": address,
                                    "topics": [None, topic_by]})  # fmt: skip
     assert [log["transactionHash"] for log in only_second] == [bumps[1]["transactionHash"]]
-    assert w3.eth.get_logs({"fromBlock": 0, "address": "0x" + "99" * 20}) == []
+    nobody = Web3.to_checksum_address("0x" + "99" * 20)
+    assert w3.eth.get_logs({"fromBlock": 0, "address": nobody}) == []
     assert bumps[1]["logs"][0]["logIndex"] == logs[1]["logIndex"]
 
     number, _, chain_id = counter.functions.env().call()
@@ -200,7 +203,9 @@ def test_contract_deploy_calls_logs_and_errors(
     assert tight["status"] == 1 and counter.functions.count().call() == 50
 
     # eth_getProof against the rollup's SMT commitment, checked with the SMT verifier
-    proof = w3.provider.make_request("eth_getProof", [address, ["0x0"], "latest"])["result"]
+    proof = w3.provider.make_request(RPCEndpoint("eth_getProof"), [address, ["0x0"], "latest"])[
+        "result"
+    ]
     record = AccountRecord(
         int(proof["nonce"], 16), int(proof["balance"], 16), bytes.fromhex(proof["storageHash"][2:]),
         bytes.fromhex(proof["codeHash"][2:]), bytes.fromhex(proof["codeRoot"][2:]),
@@ -285,7 +290,7 @@ def test_batch_requests_and_parameter_errors(node: NodeProcess) -> None:
 
 def test_batched_submissions_are_checked_one_by_one(w3: Web3, node: NodeProcess) -> None:
     account = Account.from_key(DEV_KEYS[4])
-    nonce = w3.eth.get_transaction_count(account.address, "pending")
+    nonce = int(w3.eth.get_transaction_count(account.address, "pending"))
 
     def raw(n: int, value: int = 1) -> str:
         tx = {"to": DEV_ADDRESSES[0], "value": value, "gas": 21_000, "nonce": n,
@@ -293,7 +298,7 @@ def test_batched_submissions_are_checked_one_by_one(w3: Web3, node: NodeProcess)
               "maxPriorityFeePerGas": 10**9}  # fmt: skip
         return account.sign_transaction(tx).raw_transaction.to_0x_hex()
 
-    first = w3.eth.send_raw_transaction(raw(nonce))
+    first = w3.eth.send_raw_transaction(HexStr(raw(nonce)))
     w3.eth.wait_for_transaction_receipt(first, timeout=30, poll_latency=0.05)
     nonce += 1
     batch = [
