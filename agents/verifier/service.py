@@ -653,6 +653,11 @@ def send_pack(verifier: Verifier, row: PackRow) -> None:
             verifier.store.set_pack_status(row.id, PackStatus.SUPERSEDED, detail=str(error))
             verifier.log("pack-superseded", pack=row.id, error=str(error))
             verifier.metrics.inc("packs_superseded_total")
+        elif error.reason.name == "ParentDefeated":
+            # the head lost a dispute and nobody invalidated it yet: do it (anyone may),
+            # then build again from the head it reverts to
+            verifier.store.set_pack_status(row.id, PackStatus.SUPERSEDED, detail=str(error))
+            invalidate_defeated(verifier, row.parent_pack)
         else:
             verifier.store.set_pack_status(row.id, PackStatus.BUILT, detail=str(error))
             verifier.log("post-failed", pack=row.id, error=str(error))
@@ -684,6 +689,18 @@ def send_pack(verifier: Verifier, row: PackRow) -> None:
         seconds=round(time.monotonic() - started, 3),
         tx="0x" + bytes(posted.receipt["transactionHash"]).hex(),
     )
+
+
+def invalidate_defeated(verifier: Verifier, pack_id: int) -> None:
+    """Invalidate ``pack_id`` (and every later pack), which lost its dispute."""
+    try:
+        receipt = verifier.rollup.invalidate(verifier.account, pack_id)
+    except TransactionReverted as error:  # someone else was faster
+        verifier.log("invalidate-skipped", pack=pack_id, error=str(error))
+        verifier.metrics.inc("invalidate_skipped_total")
+        return
+    verifier.metrics.inc("invalidated_total")
+    verifier.log("pack-invalidated", pack=pack_id, gas=int(receipt["gasUsed"]))
 
 
 # -- finalization and metrics ----------------------------------------------------------

@@ -139,9 +139,10 @@ def test_tampered_block_is_refused(chain: ChainEnv, l2: L2Chain, tmp_path: Path)
 def test_invalidated_pack_is_rebuilt_from_the_reverted_head(
     chain: ChainEnv, l2: L2Chain, tmp_path: Path
 ) -> None:
-    """Our pack loses a game it does not defend (the defender's clock runs out), is
-    invalidated on L1, and the verifier posts the same range again from the reverted
-    head: built -> posted -> invalidated, then a new row built -> posted ("rebuilt")."""
+    """Our pack loses a game it does not defend (the defender's clock runs out); the
+    verifier, refused by ``ParentDefeated`` when it posts the next block, invalidates it
+    and posts the same range again from the reverted head: built -> posted ->
+    invalidated, then a new row built -> posted ("rebuilt")."""
     deployed = deploy(chain, l2.blocks[0].state_root)
     rollup = deployed.rollup
     source = RpcBlockSource.connect(l2.server.url if l2.server else "")
@@ -159,13 +160,23 @@ def test_invalidated_pack_is_rebuilt_from_the_reverted_head(
     game_id, _ = open_game(responder, opening, config.challenger_bond)
     advance(chain.client, config.defender_clock + 1)
     send_move(responder, ResolveTimeout(game_id))
-    rollup.invalidate(chain.challenger, pack_id)
-    assert rollup.head() == 0 and rollup.tier_of(pack_id) is Tier.INVALID
+    assert rollup.head() == pack_id  # defeated, not invalidated yet
 
+    # the next blocks cannot be posted on a defeated head: the verifier invalidates it
+    l2.add_block(1)
+    l2.add_block(1)
+    tick(verifier)
+    assert rollup.head() == 0 and rollup.tier_of(pack_id) is Tier.INVALID
+    assert events(lines.lines, "pack-invalidated")[0]["pack"] == pack_id
     tick(verifier)
     rows = verifier.store.packs()
-    assert [r.status for r in rows] == [PackStatus.INVALIDATED, PackStatus.POSTED]
-    assert (rows[1].first_block, rows[1].last_block) == (1, 2)
+    assert [r.status for r in rows] == [
+        PackStatus.INVALIDATED,
+        PackStatus.SUPERSEDED,
+        PackStatus.POSTED,
+    ]
+    assert (rows[2].first_block, rows[2].last_block) == (1, 2)
+    rows = rows[::2]
     assert rows[1].l1_pack_id == rollup.head() != pack_id
     assert "invalidated" in rows[1].detail and str(pack_id) in rows[1].detail
     rebuilt = events(lines.lines, "pack-rebuilt")
