@@ -27,7 +27,8 @@ pragma solidity ^0.8.24;
 ///      out and the contract has no SELFDESTRUCT, so `address(this).balance` is at least
 ///      `totalWithdrawn` (plus any ETH forced in by a SELFDESTRUCT elsewhere or by the
 ///      genesis allocation). Locking rather than burning keeps the L2's ETH supply
-///      auditable: L2 supply in circulation = deposits - this contract's balance.
+///      auditable: L2 supply in circulation = genesis allocations + deposits - this
+///      contract's balance.
 contract L2Withdrawals {
     ////////////////////////////////////////////////////////////////
     //                           STORAGE                          //
