@@ -30,7 +30,13 @@ from agents.l1.deployments import Deployment, record_deployments
 from agents.l1.lifecycle import portal_entry_name, rollup_entry_name
 from agents.l1.rollup import GameParams, RollupParams, build_pack, deploy_rollup
 from agents.l1.testing import bootstrap_active_rollup
-from agents.l1.withdrawals import deploy_portal, find_withdrawals
+from agents.l1.withdrawals import (
+    Withdrawal,
+    WithdrawalError,
+    deploy_portal,
+    find_withdrawals,
+    withdrawal_proof_from_rpc,
+)
 from agents.l2.predeploys import L2_WITHDRAWALS_ADDRESS, genesis_alloc
 from agents.l2.sandbox import withdraw_calldata
 
@@ -124,6 +130,15 @@ def test_withdrawal_through_the_producer_node(
         time.sleep(0.25)
         l1.w3.provider.make_request(RPCEndpoint("evm_mine"), [])
     assert rollup.finalize_ready(owner) == [pack_id]
+
+    # Nothing the RPC says is trusted: another root, or other details, are refused.
+    w = found.withdrawal
+    with pytest.raises(WithdrawalError, match="follows another chain"):
+        withdrawal_proof_from_rpc(l2, last_block - 1 if last_block > 1 else 0, w, node_root)
+    with pytest.raises(WithdrawalError, match="not recorded with this hash"):
+        greedy = Withdrawal(w.nonce, w.l2_sender, w.l1_recipient, w.amount + 1)
+        withdrawal_proof_from_rpc(l2, last_block, greedy, node_root)
+    assert withdrawal_proof_from_rpc(l2, last_block, w, node_root).state_root == node_root
 
     deployments = tmp_path / "deployments.json"
     entries = {rollup_entry_name(active.rollup_id): rollup.address,
