@@ -136,4 +136,7 @@ def deploy_evm_step_verifier(client: L1Client, sender: LocalAccount) -> Contract
     core = client.deploy("CoreSteps", sender)
     storage = client.deploy("StorageSteps", sender)
     sponge = client.deploy("SpongeSteps", sender)
-    return client.deploy("EvmStepVerifier", sender, core.address, storage.address, sponge.address)
+    copy = client.deploy("CopySteps", sender)
+    return client.deploy(
+        "EvmStepVerifier", sender, core.address, storage.address, sponge.address, copy.address
+    )

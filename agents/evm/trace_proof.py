@@ -33,13 +33,18 @@ from agents.evm.commitment import (
     KECCAK_FOR_LOG,
     KECCAK_FOR_STACK,
     KECCAK_RATE,
+    PENDING_COPY_BYTES,
+    PENDING_COPY_CODE,
     PENDING_KECCAK,
     SINGLE_STEP_KECCAK_MAX_BYTES,
     ZERO_WORD,
+    ByteView,
     Frame,
     KeccakSponge,
     MemoryTree,
+    PendingCopy,
     PendingKeccak,
+    copy_plan,
     hash_words,
     log_header_hash,
     merkle_proof,
@@ -49,6 +54,7 @@ from agents.evm.commitment import (
 from agents.evm.instructions import OPCODE_NAMES
 from agents.evm.store import AccountRecord, storage_key
 from agents.evm.trace import (
+    KIND_COPY_WORD,
     KIND_KECCAK_BLOCK,
     STACK_POPS,
     Trace,
@@ -76,6 +82,7 @@ SUPPORTED = (
     | LOG_OPS
     | {0x5C, 0x5D}
     | ACCOUNT_OPS
+    | {0x37, 0x39, 0x3E, 0x5E}
 )
 
 
@@ -266,6 +273,8 @@ def _instruction_proof(
         _storage_openings(builder, evm, proof, stack[-1])
     if op in ACCOUNT_OPS and (stack or op == 0x47):
         _account_openings(builder, evm, proof, op, stack[-1] if op != 0x47 else 0)
+    if op in (0x37, 0x3E):
+        proof.frame_context = track.context.encode()
     if op in (0x5C, 0x5D) and stack:
         proof.frame_context = track.context.encode()
         proof.tx_context = list(builder.tx_context_words)
@@ -426,6 +435,108 @@ def _before_last_log(builder: TraceBuilder) -> list[bytes]:
     return words
 
 
+@dataclass(slots=True)
+class _CopyReplay:
+    """Proof of a copy sub-step: the replay stops at the copy instruction (to keep the
+    memory before it) and again right after its last sub-step (gas, pc, stack and the
+    written words); the sub-step's pre-state memory is rebuilt in between."""
+
+    trace: Trace
+    index: int
+    op_step: int = 0
+    op: int = 0
+    operands: tuple[int, int, int] = (0, 0, 0)
+    memory_before: bytes = b""
+
+    def __post_init__(self) -> None:
+        kinds = self.trace.kinds
+        step = self.index
+        while kinds[step] == KIND_COPY_WORD:
+            step -= 1
+        if kinds[step] not in (0x37, 0x39, 0x3E, 0x5E):
+            raise ProofNotSupported(f"copy sub-step {self.index} follows {kind_name(kinds[step])}")
+        self.op_step, self.op = step, kinds[step]
+
+    def observe(self, builder: TraceBuilder, evm: EvmFrame) -> None:
+        if len(builder.meta) == self.op_step:  # at the copy instruction itself
+            stack = evm.stack
+            self.operands = (stack[-1], stack[-2], stack[-3])
+            self.memory_before = bytes(evm.memory)
+            return
+        raise _Captured(self.prove(builder, evm))
+
+    def prove(self, builder: TraceBuilder, evm: EvmFrame) -> StepProof:
+        track = builder.tracks[id(evm)]
+        dest, source_pos, length = self.operands
+        final = bytes(evm.memory)
+        plan = copy_plan(dest, length)
+        done = self.index - self.op_step - 1
+        before = bytearray(self.memory_before.ljust(len(final), b"\0"))
+        source_memory = bytes(before)
+        for word, _start, _count in plan[:done]:
+            before[word * 32 : word * 32 + 32] = final[word * 32 : word * 32 + 32]
+        memory = MemoryTree.from_bytes(bytes(before))
+        consumed = sum(count for _word, _start, count in plan[:done])
+        view = self.source_view(track, source_memory)
+        kind = PENDING_COPY_CODE if self.op == 0x39 else PENDING_COPY_BYTES
+        pending = PendingCopy(
+            kind, view, (source_pos + consumed) % (1 << 256), dest + consumed, length - consumed
+        )
+        frame = Frame(
+            evm.pc, evm.gas_left, track.code_root, track.code_size, track.stack.root,
+            track.stack.size, memory.root, memory.size_words, pending.hash(), track.context_hash,
+        )  # fmt: skip
+        world = builder.world
+        machine = [
+            (1).to_bytes(32, "big"), world.root, builder.tx_env_hash, builder.tx_context_hash,
+            world.created, frame.hash(), builder.suspended[-1],
+        ]  # fmt: skip
+        word, _start, count = plan[done]
+        proof = StepProof(
+            index=self.index,
+            kind=KIND_COPY_WORD,
+            pre_state=self.trace.states[self.index],
+            post_state=self.trace.states[self.index + 1],
+            machine_record=machine,
+            frame_record=frame.encode(),
+            stack_below=track.stack.root,
+            pending_record=pending.encode(),
+            memory=_range(memory, word, word),
+        )
+        position = pending.source_pos
+        available = max(0, min(count, view.length - position))
+        if available and kind == PENDING_COPY_CODE:
+            for chunk in range(position // CODE_CHUNK_DATA, (position + available - 1) // 31 + 1):
+                proof.code_chunks.append(_chunk(evm.code, chunk * CODE_CHUNK_DATA))
+        elif available:
+            tree = self.source_tree(builder, track, source_memory)
+            start = view.offset + position
+            proof.calldata = _range(tree, start // 32, (start + available - 1) // 32)
+        return proof
+
+    def source_view(self, track: Any, source_memory: bytes) -> ByteView:
+        if self.op == 0x37:
+            return track.context.calldata  # type: ignore[no-any-return]
+        if self.op == 0x3E:
+            return track.context.returndata  # type: ignore[no-any-return]
+        if self.op == 0x39:
+            return ByteView(track.code_root, -(-track.code_size // 31), 0, track.code_size)
+        tree = MemoryTree.from_bytes(source_memory)
+        return ByteView(tree.root, tree.size_words, 0, tree.size_words * 32)
+
+    def source_tree(self, builder: TraceBuilder, track: Any, source_memory: bytes) -> MemoryTree:
+        if self.op == 0x5E:
+            return MemoryTree.from_bytes(source_memory)
+        if self.op == 0x37:
+            tracks = builder.stack_of_tracks
+            position = tracks.index(track)
+            if position == 0:
+                return MemoryTree.from_bytes(builder.tx.data)
+            if tracks[position - 1].memory.root == track.context.calldata.root:
+                return tracks[position - 1].memory  # type: ignore[no-any-return]
+        raise ProofNotSupported("the source tree of this copy is not kept by the replay")
+
+
 def prove_step(trace: Trace, index: int, *, base_only: bool = False) -> StepProof:
     """Proof data for step ``index`` of ``trace`` (which must carry replay inputs).
 
@@ -439,11 +550,18 @@ def prove_step(trace: Trace, index: int, *, base_only: bool = False) -> StepProo
     if not 0 <= index < trace.step_count:
         raise IndexError(f"step {index} outside 0..{trace.step_count - 1}")
     kind = trace.step(index).kind
-    if kind >= 0x100 and kind != KIND_KECCAK_BLOCK:
+    if kind >= 0x100 and kind not in (KIND_KECCAK_BLOCK, KIND_COPY_WORD):
         raise ProofNotSupported(f"no proof data for sub-step kind {trace.step(index).name} yet")
     inputs = trace.inputs
+    stop_at = index
+    copy = _CopyReplay(trace, index) if kind == KIND_COPY_WORD else None
+    if copy is not None:
+        stop_at = copy.op_step
 
     def capture(builder: TraceBuilder, evm: EvmFrame, op: int) -> None:
+        if copy is not None:
+            copy.observe(builder, evm)
+            return
         if kind == KIND_KECCAK_BLOCK:
             raise _Captured(_keccak_block_proof(builder, evm, trace, index))
         if len(builder.meta) != index:
@@ -458,7 +576,7 @@ def prove_step(trace: Trace, index: int, *, base_only: bool = False) -> StepProo
                 inputs.backend_factory(), inputs.block, inputs.tx, inputs.sender,
                 trace_context=inputs.trace_context, tx_index=inputs.tx_index,
                 cumulative_gas_used=inputs.cumulative_gas_used,
-                stop_at=index, on_stop=capture,
+                stop_at=stop_at, on_stop=capture,
             )  # fmt: skip
         except _Captured as done:
             return done.proof

@@ -26,8 +26,10 @@ contract EvmStepVerifier is IStepVerifier, ITraceBinding {
     IStepClass public immutable CORE;
     /// @notice SLOAD, SSTORE, BALANCE, EXTCODESIZE, EXTCODEHASH, SELFBALANCE.
     IStepClass public immutable STORAGE;
-    /// @notice KECCAK256 sponge sub-steps.
+    /// @notice KECCAK256 and LOGn sponge sub-steps.
     IStepClass public immutable SPONGE;
+    /// @notice Copy sub-steps (CALLDATACOPY, CODECOPY, RETURNDATACOPY, MCOPY).
+    IStepClass public immutable COPY;
 
     /// @notice A step class contract address is zero.
     error ZeroStepClass();
@@ -35,14 +37,19 @@ contract EvmStepVerifier is IStepVerifier, ITraceBinding {
     /// @param core The `CoreSteps` contract.
     /// @param storage_ The `StorageSteps` contract.
     /// @param sponge The `SpongeSteps` contract.
-    constructor(IStepClass core, IStepClass storage_, IStepClass sponge) {
+    /// @param copy The `CopySteps` contract.
+    constructor(IStepClass core, IStepClass storage_, IStepClass sponge, IStepClass copy) {
         // INVARIANT: every class is deployed (immutables cannot be fixed later).
-        if (address(core) == address(0) || address(storage_) == address(0) || address(sponge) == address(0)) {
+        if (
+            address(core) == address(0) || address(storage_) == address(0) || address(sponge) == address(0)
+                || address(copy) == address(0)
+        ) {
             revert ZeroStepClass();
         }
         CORE = core;
         STORAGE = storage_;
         SPONGE = sponge;
+        COPY = copy;
     }
 
     /// @inheritdoc IStepVerifier
@@ -82,6 +89,7 @@ contract EvmStepVerifier is IStepVerifier, ITraceBinding {
         if (p.frame.pendingOp != 0) {
             uint256 kind = p.pending.length == 0 ? 0 : uint256(p.pending[0]);
             if (kind == MachineHash.PENDING_KECCAK) return SPONGE;
+            if (kind == MachineHash.PENDING_COPY_BYTES || kind == MachineHash.PENDING_COPY_CODE) return COPY;
             revert StepClassNotSupported(StepLib.SUB_STEP_BASE + kind);
         }
         if (p.chunks.length != 0) {

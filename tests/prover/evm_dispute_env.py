@@ -30,7 +30,12 @@ from agents.evm.commitment import trace_end_state  # noqa: E402
 from agents.evm.interpreter import run_in_big_stack  # noqa: E402
 from agents.evm.proof_abi import deploy_evm_step_verifier  # noqa: E402
 from agents.evm.store import MerkleStore  # noqa: E402
-from agents.evm.trace import KIND_KECCAK_BLOCK, Trace, trace_transaction  # noqa: E402
+from agents.evm.trace import (  # noqa: E402
+    KIND_COPY_WORD,
+    KIND_KECCAK_BLOCK,
+    Trace,
+    trace_transaction,
+)
 from agents.evm.trace_proof import SUPPORTED, EvmTraceProvider  # noqa: E402
 from agents.evm.transactions import Transaction  # noqa: E402
 from agents.evm.vm import BlockEnv  # noqa: E402
@@ -60,7 +65,7 @@ LEDGER_CODE = bytes.fromhex(
 
 def covered(kind: int) -> bool:
     """Whether the on-chain prover covers step kind ``kind``."""
-    return kind in SUPPORTED or kind == KIND_KECCAK_BLOCK
+    return kind in SUPPORTED or kind in (KIND_KECCAK_BLOCK, KIND_COPY_WORD)
 
 
 @dataclass

@@ -23,7 +23,7 @@ from step_programs import SENDER, TARGET, TRACE_CONTEXT, Push, assemble, push, t
 from web3.contract import Contract
 
 from agents.evm.proof_abi import deploy_evm_step_verifier, encode_step_proof
-from agents.evm.trace import KIND_KECCAK_BLOCK, kind_name
+from agents.evm.trace import KIND_COPY_WORD, KIND_KECCAK_BLOCK, kind_name
 from agents.evm.trace_proof import SUPPORTED, prove_step
 from agents.l1.client import L1Client
 
@@ -39,6 +39,7 @@ ENV = ["ADDRESS", "CALLER", "CALLVALUE", "CALLDATASIZE", "RETURNDATASIZE", "ORIG
        "COINBASE", "TIMESTAMP", "NUMBER", "PREVRANDAO", "GASLIMIT", "CHAINID", "BASEFEE",
        "BLOBBASEFEE", "PC", "GAS", "MSIZE"]  # fmt: skip
 Item = str | int | Push
+SUB_STEPS = (KIND_KECCAK_BLOCK, KIND_COPY_WORD)
 
 
 @st.composite
@@ -46,7 +47,7 @@ def blocks(draw: st.DrawFn) -> list[Item]:
     """One stack-neutral block of the program exercising one covered class."""
     kind = draw(st.sampled_from(["binary", "ternary", "unary", "stack", "memory", "keccak",
                                  "calldata", "storage", "env", "jump", "log",
-                                 "account"]))  # fmt: skip
+                                 "account", "copy"]))  # fmt: skip
     if kind == "binary":
         return [push(draw(WORDS)), push(draw(WORDS)), draw(st.sampled_from(BINARY)), "POP"]
     if kind == "ternary":
@@ -87,6 +88,11 @@ def blocks(draw: st.DrawFn) -> list[Item]:
         size = draw(st.one_of(st.integers(0, 100), st.integers(1080, 1400)))
         topics: list[Item] = [push(draw(WORDS)) for _ in range(n)]
         return topics + [push(size), push(draw(st.integers(0, 500))), f"LOG{n}"]
+    if kind == "copy":
+        op = draw(st.sampled_from(["CALLDATACOPY", "CODECOPY", "MCOPY", "RETURNDATACOPY"]))
+        size = 0 if op == "RETURNDATACOPY" else draw(st.integers(0, 100))
+        source, dest = draw(st.integers(0, 400)), draw(st.integers(0, 400))
+        return [push(size), push(source), push(dest), op]
     if kind == "account":
         target = draw(st.sampled_from([int.from_bytes(SENDER, "big"), int.from_bytes(TARGET, "big"),
                                        0xDEAD, 3, 2**160 + 0xBEEF, 0]))  # fmt: skip
@@ -147,9 +153,7 @@ def test_random_steps_match_python(
     with tempfile.TemporaryDirectory() as tmp:
         with trace_program(code, Path(tmp) / "db", calldata=calldata, storage=storage) as trace:
             assert trace.result is not None, trace.error
-            covered = [
-                i for i, k in enumerate(trace.kinds) if k in SUPPORTED or k == KIND_KECCAK_BLOCK
-            ]
+            covered = [i for i, k in enumerate(trace.kinds) if k in SUPPORTED or k in SUB_STEPS]
             for pick in picks:
                 index = covered[pick % len(covered)]
                 post = _prove_on_chain(verifier, trace, index)
@@ -169,7 +173,7 @@ def test_every_step_of_a_program_with_all_classes(verifier: Contract) -> None:
         with trace_program(code, Path(tmp) / "db", calldata=b"\x01" * 50, storage={2: 3}) as trace:
             proven = 0
             for index, kind in enumerate(trace.kinds):
-                if kind in SUPPORTED or kind == KIND_KECCAK_BLOCK:
+                if kind in SUPPORTED or kind in SUB_STEPS:
                     assert _prove_on_chain(verifier, trace, index) == trace.states[index + 1]
                     proven += 1
             assert proven == len([k for k in trace.kinds if k < 0x100]) + 9  # + 9 sponge blocks

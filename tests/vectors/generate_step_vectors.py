@@ -30,11 +30,12 @@ from step_programs import TRACE_CONTEXT, assemble, push, trace_program  # noqa: 
 
 from agents.evm.commitment import ZERO_WORD, tx_locator, u256  # noqa: E402
 from agents.evm.proof_abi import encode_machine_only_proof, encode_step_proof  # noqa: E402
-from agents.evm.trace import KIND_KECCAK_BLOCK, Trace, kind_name  # noqa: E402
+from agents.evm.trace import KIND_COPY_WORD, KIND_KECCAK_BLOCK, Trace, kind_name  # noqa: E402
 from agents.evm.trace_proof import SUPPORTED, prove_step  # noqa: E402
 
 OUT = Path(__file__).with_name("step_proofs.json")
 PER_KIND = 3
+SUB_STEPS = (KIND_KECCAK_BLOCK, KIND_COPY_WORD)
 PER_KIND_OVERRIDE = {0x55: 5}  # every SSTORE gas/refund case of the main program
 CALLDATA = bytes(range(1, 41))
 STORAGE = {1: 5, 2: 7, 100: 3}
@@ -51,6 +52,7 @@ CLASSES = [
     ("memory", {0x51, 0x52, 0x53, 0x59}),
     ("storage", {0x54, 0x55}),
     ("transient", {0x5C, 0x5D}),
+    ("copy", {0x37, 0x39, 0x3E, 0x5E, KIND_COPY_WORD}),
     ("account", {0x31, 0x3B, 0x3F, 0x47}),
     ("control", {0x56, 0x57, 0x58, 0x5A, 0x5B}),
     ("push", set(range(0x5F, 0x80))),
@@ -95,6 +97,11 @@ def main_program() -> bytes:
     # KECCAK256: empty, 40 unaligned bytes, 1300 bytes (opcode step + sponge sub-steps).
     items += [push(0), push(0), "KECCAK256", "POP", push(40), push(5), "KECCAK256", "POP"]
     items += [push(1300), push(0), "KECCAK256", "POP"]
+    # Copies: CALLDATACOPY running past the calldata, CODECOPY across chunks and past the
+    # code, an overlapping MCOPY, zero-length RETURNDATACOPY; then their sub-steps.
+    items += [push(50), push(20), push(300), "CALLDATACOPY", push(70), push(25), push(400)]
+    items += ["CODECOPY", push(40), push(300), push(310), "MCOPY", push(0), push(0), push(0)]
+    items += ["RETURNDATACOPY", push(8), push(0x7FFF), push(500), "CODECOPY"]
     # LOGn: no data, 40 unaligned bytes with two topics, 1300 bytes (sponge) with four.
     items += [push(0), push(0), "LOG0", push(2), push(1), push(40), push(5), "LOG2"]
     items += [push(4), push(3), push(2), push(1), push(1300), push(64), "LOG4"]
@@ -202,16 +209,16 @@ def build() -> dict[str, Any]:
             kinds = trace.kinds
             owner = 0  # the KECCAK256 / LOGn whose sponge sub-steps follow
             for index, kind in enumerate(kinds):
-                if kind == 0x20 or 0xA0 <= kind <= 0xA4:
+                if kind in (0x20, 0x37, 0x39, 0x3E, 0x5E) or 0xA0 <= kind <= 0xA4:
                     owner = kind
-                if kind not in SUPPORTED and kind != KIND_KECCAK_BLOCK:
+                if kind not in SUPPORTED and kind not in SUB_STEPS:
                     continue
-                key = (kind, owner if kind == KIND_KECCAK_BLOCK else 0)
-                last_block = kind == KIND_KECCAK_BLOCK and kinds[index + 1] != KIND_KECCAK_BLOCK
+                key = (kind, owner if kind in SUB_STEPS else 0)
+                last_block = kind in SUB_STEPS and kinds[index + 1] != kind
                 if seen[key] >= PER_KIND_OVERRIDE.get(kind, PER_KIND) and not last_block:
                     continue
                 seen[key] += 1
-                suffix = f" of {kind_name(owner)}" if kind == KIND_KECCAK_BLOCK else ""
+                suffix = f" of {kind_name(owner)}" if kind in SUB_STEPS else ""
                 vectors.append(_vector(trace, index, f"{kind_name(kind)}#{seen[key]}{suffix}"))
             start_record = [u256(0), trace.pre_root, tx_locator(TRACE_CONTEXT, 1)] + [ZERO_WORD] * 4
             rejections.append(

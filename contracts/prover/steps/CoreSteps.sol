@@ -127,6 +127,8 @@ contract CoreSteps is IStepClass {
             bytes32 below = StepLib.openStack(p, f, 0, op);
             StepLib.charge(f, 1, op);
             _next(f, below, f.stackSize);
+        } else if (op == 0x37 || op == 0x39 || op == 0x3e || op == 0x5e) {
+            _copy(p, f, op);
         } else if (op == 0x5c || op == 0x5d) {
             _transient(p, m, f, op);
         } else if (op >= 0xa0 && op <= 0xa4) {
@@ -303,6 +305,58 @@ contract CoreSteps is IStepClass {
         f.stackHash = below;
         f.stackSize -= 2;
         f.pendingOp = _exitRecord(op == 0xf3 ? EXIT_SUCCESS : EXIT_REVERT, offset, size);
+    }
+
+    /// @dev CALLDATACOPY, CODECOPY, RETURNDATACOPY, MCOPY: all gas (3 + 3 per word +
+    ///      expansion), growth and (RETURNDATACOPY) the bounds check happen here; a copy of
+    ///      n > 0 bytes records `PendingCopy(source view, sourcePos, dest, n)` for the
+    ///      `CopySteps` sub-steps. MCOPY's source is a view on the whole grown memory.
+    function _copy(StepProof calldata p, MachineHash.Frame memory f, uint256 op) private pure {
+        bytes32 below = StepLib.openStack(p, f, 3, op);
+        uint256 dest = p.stack[0];
+        uint256 source = p.stack[1];
+        uint256 size = p.stack[2];
+        // INVARIANT: copies beyond 4 GiB cost more gas than any frame holds.
+        if (size > type(uint32).max) revert ExceptionalHaltNotSupported(op);
+        uint256 cost = 3 + 3 * ((size + 31) / 32);
+        if (op == 0x5e && size != 0) {
+            uint256 words = StepLib.wordsFor(f.memoryWords, dest > source ? dest : source, size);
+            if (words == type(uint256).max) revert ExceptionalHaltNotSupported(op);
+            StepLib.charge(f, cost + StepLib.expansionCost(f.memoryWords, words), op);
+            StepLib.grow(f, words);
+        } else {
+            _expand(f, dest, size, cost, op);
+        }
+        uint256[4] memory view_;
+        if (op == 0x37 || op == 0x3e) {
+            MachineHash.FrameContext memory c = StepLib.frameContext(p, f);
+            view_ = op == 0x37
+                ? [uint256(c.calldataRoot), c.calldataTreeWords, c.calldataOffset, c.calldataLength]
+                : [uint256(c.returndataRoot), c.returndataTreeWords, c.returndataOffset, c.returndataLength];
+            // INVARIANT: reading past the return data is an exceptional halt (EIP-211).
+            if (op == 0x3e && (source > c.returndataLength || size > c.returndataLength - source)) {
+                revert ExceptionalHaltNotSupported(op);
+            }
+        } else if (op == 0x39) {
+            view_ = [uint256(f.codeRoot), CodeChunks.chunkCount(f.codeSize), 0, f.codeSize];
+        } else {
+            view_ = [uint256(f.memoryRoot), f.memoryWords, 0, f.memoryWords * 32];
+        }
+        if (size != 0) {
+            f.pendingOp = MachineHash.hash(
+                MachineHash.PendingCopy({
+                    kind: op == 0x39 ? MachineHash.PENDING_COPY_CODE : MachineHash.PENDING_COPY_BYTES,
+                    sourceRoot: bytes32(view_[0]),
+                    sourceTreeWords: view_[1],
+                    sourceOffset: view_[2],
+                    sourceLength: view_[3],
+                    sourcePos: source,
+                    destOffset: dest,
+                    remaining: size
+                })
+            );
+        }
+        _next(f, below, f.stackSize - 3);
     }
 
     /// @dev TLOAD / TSTORE (EIP-1153): 100 gas; the slot `self ‖ key` of the transient

@@ -6,6 +6,7 @@ import {EvmStepVerifier} from "../../../contracts/prover/EvmStepVerifier.sol";
 import {CoreSteps} from "../../../contracts/prover/steps/CoreSteps.sol";
 import {StorageSteps} from "../../../contracts/prover/steps/StorageSteps.sol";
 import {SpongeSteps} from "../../../contracts/prover/steps/SpongeSteps.sol";
+import {CopySteps} from "../../../contracts/prover/steps/CopySteps.sol";
 import {IStepClass} from "../../../contracts/prover/steps/IStepClass.sol";
 import {
     StepProof,
@@ -53,7 +54,7 @@ contract EvmStepVerifierTest is ProverTestBase {
     function setUp() public override {
         super.setUp();
         vm.pauseGasMetering();
-        verifier = new EvmStepVerifier(new CoreSteps(), new StorageSteps(), new SpongeSteps());
+        verifier = new EvmStepVerifier(new CoreSteps(), new StorageSteps(), new SpongeSteps(), new CopySteps());
         json = _vectors("step_proofs.json");
         context = vm.parseJsonBytes32(json, ".traceContext");
         vectorCount = vm.parseJsonUint(json, ".vectorCount");
@@ -96,9 +97,9 @@ contract EvmStepVerifierTest is ProverTestBase {
 
     function test_vectorsCoverEveryClass() public view {
         vm.assertGe(vectorCount, 90, "vector count");
-        string[15] memory wanted = [
+        string[16] memory wanted = [
             "arithmetic", "comparison", "bitwise", "keccak", "environment", "calldata", "memory", "storage",
-            "control", "push", "stack", "halt", "log", "transient", "account"
+            "control", "push", "stack", "halt", "log", "transient", "account", "copy"
         ];
         for (uint256 c; c < wanted.length; ++c) {
             bool found;
