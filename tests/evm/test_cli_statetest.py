@@ -43,3 +43,15 @@ def test_bad_inputs_give_one_line_errors(tmp_path: Path) -> None:
         assert result.exit_code != 0
         assert "Traceback" not in result.output
         assert len(result.output.strip().splitlines()) == 1
+
+
+def test_rate_per_directory_and_per_case_lines() -> None:
+    dirs = [ROOT / "Shanghai" / "stEIP3855-push0", ROOT / "stExample"]
+    result = CliRunner().invoke(evm, ["statetest", *map(str, dirs)])
+    assert result.exit_code == 0, result.output
+    lines = result.output.strip().splitlines()
+    case_lines = [line for line in lines if line.startswith("PASS ")]
+    assert len(case_lines) == 9 + 39
+    assert f"{dirs[0]}: 9/9 passed (100.0%)" in lines
+    assert f"{dirs[1]}: 39/39 passed (100.0%)" in lines
+    assert lines[-1] == "48 passed, 0 failed"
