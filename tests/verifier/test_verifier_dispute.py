@@ -17,6 +17,7 @@ from verifier_env import ChainEnv, L2Chain, LogLines, advance, deploy, make_veri
 from agents.challenger import store as challenger_db
 from agents.challenger.agent import AgentConfig, build_agent, pack_view
 from agents.challenger.agent import tick as challenger_tick
+from agents.challenger.judge import load_trace_factory
 from agents.dispute.game import read_config
 from agents.evm.proof_abi import deploy_evm_step_verifier
 from agents.l1.rollup import Tier, Vote, build_pack
@@ -30,7 +31,7 @@ pytestmark = pytest.mark.xdist_group("verifier")
 
 
 def test_challenger_with_the_verifier_view_defeats_a_wrong_intermediate_root(
-    chain: ChainEnv, l2: L2Chain, tmp_path: Path
+    chain: ChainEnv, l2: L2Chain, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     step_verifier = deploy_evm_step_verifier(chain.client, chain.owner)
     deployed = deploy(chain, l2.blocks[0].state_root, step_verifier=step_verifier.address)
@@ -113,3 +114,24 @@ def test_challenger_with_the_verifier_view_defeats_a_wrong_intermediate_root(
     assert rollup.pack(rollup.head()).last_block == 4
     assert rollup.pack(rollup.head()).poster == chain.verifiers[0].address
     assert rollup.pack(rollup.pack_at_height(3)).state_root == block3.state_root
+
+    # the plug-in as `altrollup challenger run --trace` loads it: from the state dir
+    expected = provider.tx_roots()
+    verifier.follower.state.close()
+    verifier.store.close()
+    monkeypatch.setenv("ALTROLLUP_VERIFIER_STATE_DIR", str(tmp_path / "v"))
+    loaded = load_trace_factory(
+        "agents.verifier.trace:evm_trace_factory",
+        client=chain.client,
+        rollup=rollup,
+        game_config=game_config,
+    )
+    reopened = loaded(pack_view(agent, ours))
+    assert reopened is not None and reopened.tx_roots() == expected
+    assert reopened.step_state(2, end) == provider.step_state(2, end)
+    monkeypatch.delenv("ALTROLLUP_VERIFIER_STATE_DIR")
+    with pytest.raises(ValueError, match="ALTROLLUP_VERIFIER_STATE_DIR"):
+        load_trace_factory(
+            "agents.verifier.trace:evm_trace_factory", client=chain.client, rollup=rollup,
+            game_config=game_config,
+        )  # fmt: skip
