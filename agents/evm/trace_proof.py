@@ -82,7 +82,7 @@ SUPPORTED = (
     | LOG_OPS
     | {0x5C, 0x5D}
     | ACCOUNT_OPS
-    | {0x37, 0x39, 0x3E, 0x5E}
+    | {0x37, 0x39, 0x3E, 0x5E, 0x40, 0x49}
 )
 
 
@@ -275,6 +275,9 @@ def _instruction_proof(
         _account_openings(builder, evm, proof, op, stack[-1] if op != 0x47 else 0)
     if op in (0x37, 0x3E):
         proof.frame_context = track.context.encode()
+    if op in (0x40, 0x49) and stack:
+        proof.tx_env = list(builder.tx_env_words)
+        proof.calldata = _env_array_opening(builder, trace, op, stack[-1])
     if op in (0x5C, 0x5D) and stack:
         proof.frame_context = track.context.encode()
         proof.tx_context = list(builder.tx_context_words)
@@ -301,6 +304,31 @@ def _calldata_opening(builder: TraceBuilder, track: Any, offset: int) -> RangeOp
     if tree is None:
         return None
     return _range(tree, indices[0], indices[-1])
+
+
+def _env_array_opening(
+    builder: TraceBuilder, trace: Trace, op: int, query: int
+) -> RangeOpening | None:
+    """BLOCKHASH: leaf ``query - (number - 256)`` of the 256 recent block hashes;
+    BLOBHASH: leaf ``query`` of the versioned hashes; None when out of range."""
+    assert trace.inputs is not None
+    block = trace.inputs.block
+    if op == 0x40:
+        if not block.number - 256 <= query < block.number:
+            return None
+        hashes = [
+            ZERO_WORD
+            if block.number - 256 + i < 0 or block.block_hashes is None
+            else block.block_hashes(block.number - 256 + i)
+            for i in range(256)
+        ]
+        index = query - (block.number - 256)
+    else:
+        hashes = list(builder.tx.blob_versioned_hashes)
+        if query >= len(hashes):
+            return None
+        index = query
+    return _range(MemoryTree.from_bytes(b"".join(hashes)), index, index)
 
 
 def _account_openings(

@@ -35,6 +35,7 @@ BLOCK = BlockEnv(
     prev_randao=b"\x5a" * 32,
     base_fee=7,
     chain_id=900001,
+    block_hashes=lambda number: keccak_256(b"block %d" % number).digest(),
 )
 OPCODES = {name: code for code, name in OPCODE_NAMES.items()}
 
@@ -78,6 +79,7 @@ def trace_program(
     storage: dict[int, int] | None = None,
     gas_limit: int = 1_000_000,
     value: int = 0,
+    blob_hashes: tuple[bytes, ...] = (),
 ) -> Iterator[Trace]:
     """Trace one call of ``code`` (installed at :data:`TARGET`) as transaction 1."""
     store = MerkleStore(directory)
@@ -91,9 +93,16 @@ def trace_program(
             diff.storage[TARGET] = dict(storage)
         store.apply(diff)
         pre_root = store.state_root()
-        tx = Transaction(
-            nonce=0, gas_limit=gas_limit, to=TARGET, gas_price=9, data=calldata, value=value
-        )
+        if blob_hashes:  # an EIP-4844 transaction (BLOBHASH answers from its hashes)
+            tx = Transaction(
+                tx_type=3, chain_id=BLOCK.chain_id, nonce=0, gas_limit=gas_limit, to=TARGET,
+                data=calldata, value=value, max_fee_per_gas=20, max_priority_fee_per_gas=2,
+                max_fee_per_blob_gas=10, blob_versioned_hashes=blob_hashes,
+            )  # fmt: skip
+        else:
+            tx = Transaction(
+                nonce=0, gas_limit=gas_limit, to=TARGET, gas_price=9, data=calldata, value=value
+            )
         trace = run_in_big_stack(
             lambda: trace_transaction(
                 store,

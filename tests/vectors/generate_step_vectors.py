@@ -163,6 +163,13 @@ def halt_programs() -> list[tuple[str, bytes, int]]:
     ]
 
 
+def env_array_program() -> bytes:
+    """BLOCKHASH in and out of the 256-block window, BLOBHASH in and out of range."""
+    items: list[Any] = [push(76), "BLOCKHASH", push(0), "BLOCKHASH", push(77), "BLOCKHASH"]
+    items += [push(1), "BLOBHASH", push(2), "BLOBHASH"]
+    return assemble(items + ["STOP"])
+
+
 def _hex(value: bytes) -> str:
     return "0x" + value.hex()
 
@@ -237,6 +244,15 @@ def build() -> dict[str, Any]:
                 vector = _vector(trace, last, f"{name} ({kind_name(trace.kinds[last])})")
                 vector["class"] = "halt"
                 vectors.append(vector)
+        blobs = (b"\x01" + b"\xb1" * 31, b"\x01" + b"\xb2" * 31)
+        with trace_program(env_array_program(), Path(tmp) / "env", blob_hashes=blobs) as trace:
+            if trace.result is None or not trace.result.success:
+                raise AssertionError(f"BLOCKHASH/BLOBHASH program failed: {trace.error}")
+            for index, kind in enumerate(trace.kinds):
+                if kind in (0x40, 0x49):
+                    vector = _vector(trace, index, f"{kind_name(kind)} at step {index}")
+                    vector["class"] = "environment"
+                    vectors.append(vector)
         with trace_program(rejected_program(), Path(tmp) / "rejected") as trace:
             for index, kind in enumerate(trace.kinds):
                 if kind in (0xF0, 0xF1):

@@ -127,6 +127,8 @@ contract CoreSteps is IStepClass {
             bytes32 below = StepLib.openStack(p, f, 0, op);
             StepLib.charge(f, 1, op);
             _next(f, below, f.stackSize);
+        } else if (op == 0x40 || op == 0x49) {
+            _envArray(p, m, f, op);
         } else if (op == 0x37 || op == 0x39 || op == 0x3e || op == 0x5e) {
             _copy(p, f, op);
         } else if (op == 0x5c || op == 0x5d) {
@@ -305,6 +307,47 @@ contract CoreSteps is IStepClass {
         f.stackHash = below;
         f.stackSize -= 2;
         f.pendingOp = _exitRecord(op == 0xf3 ? EXIT_SUCCESS : EXIT_REVERT, offset, size);
+    }
+
+    /// @dev BLOCKHASH (20 gas; one of the 256 previous blocks, else 0) and BLOBHASH (3
+    ///      gas; the transaction's i-th versioned hash, else 0): a leaf of `TxEnv`'s
+    ///      `blockHashesRoot` (leaf i = block `number - 256 + i`) or `blobHashesRoot`,
+    ///      opened by `cdata` (one word) only when the answer is in range.
+    function _envArray(StepProof calldata p, MachineHash.MachineState memory m, MachineHash.Frame memory f, uint256 op)
+        private
+        pure
+    {
+        bytes32 below = StepLib.openStack(p, f, 1, op);
+        StepLib.charge(f, op == 0x40 ? 20 : 3, op);
+        MachineHash.TxEnv memory e = StepLib.txEnv(p, m);
+        uint256 x = p.stack[0];
+        bool inRange;
+        uint256 index;
+        bytes32 root;
+        uint256 count;
+        if (op == 0x40) {
+            inRange = x < e.number && x + 256 >= e.number;
+            index = inRange ? x + 256 - e.number : 0;
+            (root, count) = (e.blockHashesRoot, 256);
+        } else {
+            inRange = x < e.blobHashCount;
+            index = x;
+            (root, count) = (e.blobHashesRoot, e.blobHashCount);
+        }
+        uint256 value;
+        if (!inRange) {
+            // INVARIANT: an out-of-range query reads nothing.
+            if (p.cdata.length != 0) revert BadRangeOpening(2);
+        } else {
+            // INVARIANT: exactly the queried leaf is opened, under the committed root.
+            if (p.cdata.length != 1) revert BadRangeOpening(2);
+            RangeOpening calldata r = p.cdata[0];
+            if (r.first != index || r.words.length != 1) revert BadRangeOpening(2);
+            bytes32[] memory words = r.words;
+            if (!WordTree.verifyRange(root, count, index, words, r.proof)) revert BadRangeOpening(2);
+            value = uint256(words[0]);
+        }
+        _next(f, StackHash.push(below, value), f.stackSize);
     }
 
     /// @dev CALLDATACOPY, CODECOPY, RETURNDATACOPY, MCOPY: all gas (3 + 3 per word +
