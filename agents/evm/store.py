@@ -373,18 +373,21 @@ class MerkleStore:
         self._unwritten_applies = 0
 
     def _merge_node_log(self) -> None:
-        """At open: merge whatever the node log holds (the process stopped between
-        merges) into the node table, in one transaction."""
+        """At open: merge whatever the node log holds (the writer stopped between
+        merges, or is another process still running) into the node table.
+
+        The records are read and removed inside the one write transaction, so a record
+        another process appends meanwhile is never dropped unmerged.
+        """
         with self._env.begin(db=self._log_db) as txn:
-            records = [bytes(value) for _, value in txn.cursor()]
-        if not records:
-            return
-        merged: dict[bytes, bytes] = {}
-        for record in records:
-            merged.update(_unpack_nodes(record))
+            if not txn.stat(self._log_db)["entries"]:
+                return
         while True:
             try:
                 with self._env.begin(write=True) as txn:
+                    merged: dict[bytes, bytes] = {}
+                    for _, record in txn.cursor(db=self._log_db):
+                        merged.update(_unpack_nodes(bytes(record)))
                     txn.cursor(db=self._nodes_db).putmulti(sorted(merged.items()))
                     txn.drop(self._log_db, delete=False)
                 break

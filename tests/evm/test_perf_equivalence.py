@@ -14,7 +14,11 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import tempfile
+import textwrap
+from pathlib import Path
 
 from coincurve import PublicKey
 from hypothesis import given, settings
@@ -37,6 +41,7 @@ from agents.evm.transactions import (
     signing_hash,
 )
 
+REPO = Path(__file__).resolve().parents[2]
 KEYS = [bytes([i]) * 20 for i in range(12)] + [i.to_bytes(32, "big") for i in range(12)]
 words = st.binary(min_size=32, max_size=32)
 change_sets = st.dictionaries(st.sampled_from(KEYS), st.one_of(st.none(), words), max_size=10)
@@ -247,3 +252,28 @@ def test_node_log_keeps_every_root_across_a_crash(steps, per_write, per_merge):
                         assert view.get_storage(address, slot) == expected.get_storage(
                             address, slot
                         )
+
+
+def test_node_log_merged_by_another_process_while_the_writer_runs(tmp_path):
+    address = ADDRESSES[0]
+    writer = MerkleStore(tmp_path, applies_per_node_merge=100)
+    first = [writer.apply(StateDiff(accounts={address: Account(i, i)})) for i in range(1, 4)]
+    reader = textwrap.dedent(
+        f"""
+        import sys
+        sys.path.insert(0, {str(REPO)!r})
+        from agents.evm.store import MerkleStore
+        with MerkleStore({str(tmp_path)!r}) as store:
+            for root in {[r.hex() for r in first]!r}:
+                print(store.at_root(bytes.fromhex(root)).get_account({address!r}).nonce)
+        """
+    )
+    done = subprocess.run([sys.executable, "-c", reader], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["1", "2", "3"]
+    later = [writer.apply(StateDiff(accounts={address: Account(i, i)})) for i in range(4, 6)]
+    writer._env.close()  # the writer dies without flushing
+    with MerkleStore(tmp_path) as reopened:
+        assert reopened.state_root() == later[-1]
+        for nonce, root in enumerate(first + later, start=1):
+            assert reopened.at_root(root).get_account(address) == Account(nonce, nonce)
