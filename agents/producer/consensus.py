@@ -20,7 +20,8 @@ imported; GRANDPA finalizes at most one.
 Messages between producers are JSON-RPC calls on each producer's port:
 ``altrollup_proposeBlock(block, signature)``, ``altrollup_grandpaVote(hex)``
 (``SignedVote.encode``), ``altrollup_grandpaCertificate(hex)`` (``encode_certificate``),
-``altrollup_getCandidate(hash)`` (a proposal by hash, for a producer that missed it).
+``altrollup_getCandidate(hash)`` (a proposal by hash, for a producer that missed it),
+``altrollup_getFinalityCertificate()`` (the certificate of the last finalized block).
 One sender thread per peer delivers them in order, retrying a peer that is down.
 
 The voter's ``PersistState`` snapshot is written to ``grandpa.json`` (fsync, atomic
@@ -481,7 +482,19 @@ class Consensus:
                 chain = [b.hash for b in imported if b.number <= final.number]
                 if chain and imported[len(chain) - 1].hash == final.hash:
                     self._finalize(chain)  # our voter had finalized these before a crash
+            if imported:
+                self._fetch_certificate(peer)
             return
+
+    def _fetch_certificate(self, peer: PeerSender) -> None:
+        """Ask a peer for its last finality certificate (checked by our voter)."""
+        try:
+            encoded = peer.client.call("altrollup_getFinalityCertificate")
+            certificate = decode_certificate(bytes.fromhex(str(encoded).removeprefix("0x")))
+        except (RpcTransportError, RpcCallError, ValueError, TypeError):
+            return
+        with self.lock:
+            self._handle(CertificateReceived(certificate, self.node.clock_ms()))
 
     def on_vote(self, params: Any) -> bool:
         (encoded,) = positional_params(params, 1, 1)
@@ -515,6 +528,13 @@ class Consensus:
             return executed.block.to_json()
         block = self.node.chain.block_by_hash(block_hash)
         return None if block is None else block.to_json()
+
+    def on_get_certificate(self, params: Any) -> str | None:
+        """The certificate proving our last finalized block (``None`` before any)."""
+        positional_params(params, 0, 0)
+        with self.lock:
+            certificate = self.voter.state.certificate
+        return None if certificate is None else "0x" + encode_certificate(certificate).hex()
 
     def status(self) -> dict[str, Any]:
         with self.lock:

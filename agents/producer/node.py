@@ -447,6 +447,9 @@ class ProducerNode:
             dispatcher.register("altrollup_grandpaVote", self.consensus.on_vote)
             dispatcher.register("altrollup_grandpaCertificate", self.consensus.on_certificate)
             dispatcher.register("altrollup_getCandidate", self.consensus.on_get_candidate)
+            dispatcher.register(
+                "altrollup_getFinalityCertificate", self.consensus.on_get_certificate
+            )
             self.consensus.start()
         self._thread = threading.Thread(target=self._builder_loop, name="builder", daemon=True)
         self._thread.start()
