@@ -31,6 +31,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import socket
 import statistics
 import subprocess
@@ -314,6 +315,8 @@ def start_producer(
             proc.terminate()
         for proc in procs:
             proc.wait(timeout=30)
+        shutil.rmtree(state, ignore_errors=True)
+        genesis.unlink(missing_ok=True)
 
     return urls[0], stop
 
