@@ -150,7 +150,9 @@ def devnet(
             anvil = AnvilProcess(
                 port=l1_port,
                 log_path=state_dir / "logs" / "anvil.log",
-                extra_args=["--state", str(state_dir / "l1-state.json")],
+                # An L1 block every second, as the verifiers judge an L2 block only once
+                # the L1 has moved past its time (deposits and forced txs are final).
+                extra_args=["--state", str(state_dir / "l1-state.json"), "--block-time", "1"],
             )
             try:
                 anvil.start()
