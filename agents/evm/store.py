@@ -334,7 +334,10 @@ class MerkleStore:
             self._logged_applies + self._unwritten_applies >= self._applies_per_node_merge
         )
         if merge:
-            if not (self._unwritten_applies or self._logged_applies or nodes.unwritten_count):
+            # Nothing applied here since the last merge: nothing to write (nodes that
+            # were only read from LMDB are already there), and above all no head: a
+            # store opened to read must not move back the head of a running writer.
+            if not (self._unwritten_applies or self._logged_applies):
                 return
             self._commit(sorted(nodes.newest(nodes.unwritten_count)), None)
             nodes.mark_written()

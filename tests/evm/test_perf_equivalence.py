@@ -258,22 +258,35 @@ def test_node_log_merged_by_another_process_while_the_writer_runs(tmp_path):
     address = ADDRESSES[0]
     writer = MerkleStore(tmp_path, applies_per_node_merge=100)
     first = [writer.apply(StateDiff(accounts={address: Account(i, i)})) for i in range(1, 4)]
-    reader = textwrap.dedent(
+    reader_script = textwrap.dedent(
         f"""
         import sys
         sys.path.insert(0, {str(REPO)!r})
         from agents.evm.store import MerkleStore
-        with MerkleStore({str(tmp_path)!r}) as store:
-            for root in {[r.hex() for r in first]!r}:
-                print(store.at_root(bytes.fromhex(root)).get_account({address!r}).nonce)
+        store = MerkleStore({str(tmp_path)!r})
+        for root in {[r.hex() for r in first]!r}:
+            print(store.at_root(bytes.fromhex(root)).get_account({address!r}).nonce)
+        print("open", flush=True)
+        sys.stdin.readline()  # the writer applies more meanwhile
+        store.close()
         """
     )
-    done = subprocess.run([sys.executable, "-c", reader], capture_output=True, text=True)
-    assert done.returncode == 0, done.stderr
-    assert done.stdout.split() == ["1", "2", "3"]
+    reader = subprocess.Popen(
+        [sys.executable, "-c", reader_script],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert reader.stdout is not None and reader.stdin is not None
+    seen = [reader.stdout.readline().strip() for _ in range(4)]
+    assert seen == ["1", "2", "3", "open"], reader.stderr.read() if reader.stderr else ""
     later = [writer.apply(StateDiff(accounts={address: Account(i, i)})) for i in range(4, 6)]
+    reader.stdin.write("close\n")
+    reader.stdin.flush()
+    assert reader.wait(timeout=60) == 0
     writer._env.close()  # the writer dies without flushing
     with MerkleStore(tmp_path) as reopened:
-        assert reopened.state_root() == later[-1]
+        assert reopened.state_root() == later[-1]  # the reader did not move the head
         for nonce, root in enumerate(first + later, start=1):
             assert reopened.at_root(root).get_account(address) == Account(nonce, nonce)
