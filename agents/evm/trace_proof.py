@@ -9,11 +9,15 @@ the ``FrameContext`` / ``TxContext`` / ``TxEnv`` preimages, memory range proofs
 against the grown memory root, calldata range proofs, and account / storage / warm-slot
 SMT proofs. Sponge sub-steps of KECCAK256 get their memory block and sponge state.
 
-Covered instruction classes: arithmetic, comparison, bitwise, PUSH0/PUSHn, POP, DUPn,
-SWAPn, PC, GAS, MSIZE, JUMPDEST, JUMP, JUMPI, MLOAD, MSTORE, MSTORE8, KECCAK256
-(one-step and sponge sub-steps), CALLDATALOAD, SLOAD, SSTORE, and the environment
-opcodes (FrameContext / TxEnv preimages). Other classes raise
-:class:`ProofNotSupported` (see ``docs/trace-mode.md``).
+Covered: arithmetic, comparison, bitwise, PUSH0/PUSHn, POP, DUPn, SWAPn, PC, GAS, MSIZE,
+JUMPDEST, JUMP, JUMPI, MLOAD, MSTORE, MSTORE8, KECCAK256 and LOGn (one step, or sponge
+sub-steps), CALLDATALOAD, the copies (CALLDATACOPY, CODECOPY, RETURNDATACOPY, MCOPY) and
+their COPY_WORD sub-steps, SLOAD, SSTORE, TLOAD, TSTORE, BALANCE, EXTCODESIZE,
+EXTCODEHASH, SELFBALANCE, BLOCKHASH, BLOBHASH, the environment opcodes, and the halting
+steps (STOP, RETURN, REVERT, INVALID, undefined opcodes, exceptional halts). Other steps
+raise :class:`ProofNotSupported` (``docs/one-step-prover.md`` lists them).
+:func:`agents.evm.proof_abi.encode_step_proof` turns a :class:`StepProof` into the bytes
+``EvmStepVerifier.step`` takes.
 
 :class:`EvmTraceProvider` answers :class:`agents.dispute.trace.TraceProvider` from
 :class:`~agents.evm.trace.Trace` objects, padding each transaction to
