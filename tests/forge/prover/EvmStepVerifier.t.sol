@@ -50,28 +50,37 @@ contract EvmStepVerifierTest is ProverTestBase {
     string[] internal kindNames;
     string[] internal classes;
 
-    /// @dev Parses the vectors once into storage (JSON cheatcodes are costly per call).
+    /// @dev A vector as forge's `parseJson` encodes it: the object's keys in alphabetical
+    ///      order.
+    struct JsonVector {
+        string class_;
+        uint256 kind;
+        string kindName;
+        string name;
+        bytes32 postState;
+        bytes32 preState;
+        bytes proof;
+        uint256 step;
+    }
+
+    /// @dev Decodes the vectors once per test into storage, with one JSON cheatcode call
+    ///      (each call copies the whole file).
     function setUp() public override {
         super.setUp();
         vm.pauseGasMetering();
         verifier = new EvmStepVerifier(new CoreSteps(), new StorageSteps(), new SpongeSteps(), new CopySteps());
         json = _vectors("step_proofs.json");
         context = vm.parseJsonBytes32(json, ".traceContext");
-        vectorCount = vm.parseJsonUint(json, ".vectorCount");
+        JsonVector[] memory parsed = abi.decode(vm.parseJson(json, ".vectors"), (JsonVector[]));
+        vectorCount = parsed.length;
         for (uint256 i; i < vectorCount; ++i) {
-            string memory key = _at(".vectors", i);
-            vectors.push(
-                Vector({
-                    step: vm.parseJsonUint(json, string.concat(key, ".step")),
-                    pre: vm.parseJsonBytes32(json, string.concat(key, ".preState")),
-                    post: vm.parseJsonBytes32(json, string.concat(key, ".postState")),
-                    proof: vm.parseJsonBytes(json, string.concat(key, ".proof"))
-                })
-            );
-            names.push(vm.parseJsonString(json, string.concat(key, ".name")));
-            kindNames.push(vm.parseJsonString(json, string.concat(key, ".kindName")));
-            classes.push(vm.parseJsonString(json, string.concat(key, ".class")));
+            JsonVector memory v = parsed[i];
+            vectors.push(Vector({step: v.step, pre: v.preState, post: v.postState, proof: v.proof}));
+            names.push(v.name);
+            kindNames.push(v.kindName);
+            classes.push(v.class_);
         }
+        vm.assertEq(vectorCount, vm.parseJsonUint(json, ".vectorCount"));
         vm.resumeGasMetering();
     }
 
