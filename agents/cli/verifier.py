@@ -99,6 +99,13 @@ def verifier() -> None:
 @click.option("--bridge", default=None, help="L1Bridge address: enforce deposits/forced txs.")
 @click.option("--poll-interval", type=click.FloatRange(0, 3600), default=1.0, show_default=True)
 @click.option("--metrics-port", type=click.IntRange(0, 65535), default=None)
+@click.option(
+    "--lie-at-tx",
+    type=click.IntRange(1),
+    default=None,
+    help="Fault injection (devnets and tests): post one pack with wrong roots from L2 "
+    "transaction N on (docs/verifier.md).",
+)
 @click.option("--max-ticks", type=click.IntRange(1), default=None, hidden=True)
 def run_command(
     l1_rpc: str,
@@ -116,6 +123,7 @@ def run_command(
     bridge: str | None,
     poll_interval: float,
     metrics_port: int | None,
+    lie_at_tx: int | None,
     max_ticks: int | None,
 ) -> None:
     """Follow the producer, re-execute, post packs, vote and finalize."""
@@ -180,6 +188,7 @@ def run_command(
                 vote=not no_vote,
                 finalize=not no_finalize,
                 poll_interval=poll_interval,
+                lie_at_tx=lie_at_tx,
             ),
             log=log,
             metrics=metrics,

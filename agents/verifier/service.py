@@ -54,11 +54,12 @@ from agents.l1.rollup import (
     blob_commitment,
     build_pack,
 )
-from agents.producer.blocks import Block
+from agents.producer.blocks import Block, tx_roots_commitment
 from agents.producer.genesis import Genesis
 from agents.rpc.jsonlog import JsonLog
 from agents.rpc.metrics import Metrics
 from agents.verifier import agent as decide
+from agents.verifier import faults
 from agents.verifier.agent import (
     L1Pack,
     L1State,
@@ -96,6 +97,7 @@ class ServiceConfig:
     poll_interval: float = 1.0
     follow_batch: int = 64
     max_calldata_bytes: int = DEFAULT_MAX_CALLDATA
+    lie_at_tx: int | None = None  # fault injection (agents/verifier/faults.py)
 
 
 @dataclass
@@ -549,6 +551,31 @@ def _blocks_of(verifier: Verifier, first: int, last: int) -> list[Block]:
     return [Block.decode(r.encoded) for r in verifier.store.blocks(first, last)]
 
 
+FAULT_ROW = "fault_pack_row"
+
+
+def _txs_before(verifier: Verifier, first: int) -> int:
+    return sum(len(block.transactions) for block in _blocks_of(verifier, 1, first - 1))
+
+
+def _with_fault(verifier: Verifier, blocks: list[Block], row_id: int | None) -> list[Block]:
+    """The blocks as this verifier claims them: honest, except for the one lying pack of
+    ``--lie-at-tx`` (``row_id`` None: a pack being built, which lies if it is the first
+    to cover the transaction)."""
+    lie_at = verifier.config.lie_at_tx
+    if lie_at is None or not blocks:
+        return blocks
+    recorded = verifier.store.meta(FAULT_ROW)
+    if row_id is None and recorded is not None:
+        return blocks  # the lie was told already
+    if row_id is not None and recorded != str(row_id):
+        return blocks
+    before = _txs_before(verifier, blocks[0].number)
+    if not faults.covers(blocks, before, lie_at):
+        return blocks
+    return faults.corrupt_blocks(blocks, before, lie_at)
+
+
 def post_next(verifier: Verifier, state: L1State, local: LocalChain) -> int:
     """Send our built pack, or build the next one and send it; returns 1 if one landed."""
     posting = verifier.store.packs(PackStatus.POSTING)
@@ -588,6 +615,18 @@ def build_next(verifier: Verifier, state: L1State, local: LocalChain) -> PackRow
         return None
     expected = decide.expected_pack(local, plan.first_block, last)
     assert isinstance(expected, decide.ExpectedPack)
+    claimed = _with_fault(verifier, blocks, None)
+    lying = claimed is not blocks
+    if lying:
+        roots = tuple(root for block in claimed for root in block.tx_state_roots)
+        expected = decide.ExpectedPack(
+            plan.first_block,
+            last,
+            expected.pre_state_root,
+            roots,
+            tx_roots_commitment(roots),
+            claimed[-1].state_root,
+        )
     detail = ""
     for old in verifier.store.packs(PackStatus.INVALIDATED):
         if old.first_block <= plan.first_block <= old.last_block:
@@ -603,6 +642,10 @@ def build_next(verifier: Verifier, state: L1State, local: LocalChain) -> PackRow
         da=verifier.config.da.name.lower(),
         detail=detail,
     )
+    if lying:
+        verifier.store.set_meta(FAULT_ROW, str(row_id))
+        verifier.log("fault-injected", pack=row_id, lie_at_tx=verifier.config.lie_at_tx)
+        verifier.metrics.inc("faults_injected_total")
     raw_size = sum(len(b.encode()) for b in blocks)
     verifier.log(
         "pack-rebuilt" if detail else "pack-built",
@@ -628,7 +671,7 @@ def send_pack(verifier: Verifier, row: PackRow) -> None:
         verifier.log("pack-superseded", pack=row.id, head=head)
         verifier.metrics.inc("packs_superseded_total")
         return
-    blocks = _blocks_of(verifier, row.first_block, row.last_block)
+    blocks = _with_fault(verifier, _blocks_of(verifier, row.first_block, row.last_block), row.id)
     roots = [root for block in blocks for root in block.tx_state_roots]
     pack = build_pack(row.parent_pack, row.first_block, row.last_block, roots, row.parent_root)
     if pack.header.tx_roots_commitment != row.commitment and roots:
