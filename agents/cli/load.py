@@ -8,6 +8,7 @@ from submission to receipt, and the failed transactions. See ``docs/load.md``.
 
 from __future__ import annotations
 
+import json
 import sys
 
 import click
@@ -72,6 +73,7 @@ SCENARIO_NAMES = ("nft-mint", "ticketing", "game", "erc20")
     help="Seconds to wait for the last receipts after sending.",
 )
 @click.option("--no-progress", is_flag=True, help="No progress bar.")
+@click.option("--json", "as_json", is_flag=True, help="Print the report as one JSON object.")
 def load(
     rpc: str,
     send_rpcs: tuple[str, ...],
@@ -84,6 +86,7 @@ def load(
     batch_size: int,
     receipt_timeout: float,
     no_progress: bool,
+    as_json: bool,
 ) -> None:
     """Send a flash-layer workload at an offered rate and report throughput and latency."""
     from agents.load.chain import LoadError
@@ -114,5 +117,5 @@ def load(
         report = run_load(config, progress, say=lambda line: click.echo(line, err=True))
     except LoadError as error:
         raise AltrollupError(str(error)) from None
-    click.echo(report.summary())
+    click.echo(json.dumps(report.as_json()) if as_json else report.summary())
     sys.stdout.flush()

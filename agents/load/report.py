@@ -63,6 +63,39 @@ class LoadReport:
     def latency_ms(self, fraction: float) -> float:
         return percentile(self.latencies, fraction) * 1000.0
 
+    def as_json(self) -> dict[str, object]:
+        """The report as one JSON object (``altrollup load --json``); times in ms."""
+
+        def ms(fraction: float) -> float | None:
+            return round(self.latency_ms(fraction), 3) if self.latencies else None
+
+        return {
+            "scenario": self.scenario,
+            "rpc": self.rpc,
+            "via": list(self.via),
+            "contract": self.contract,
+            "accounts": self.accounts,
+            "planned": self.planned,
+            "offeredTps": self.offered_tps,
+            "sent": self.sent,
+            "sentTps": round(self.sent_tps, 3),
+            "achievedTps": round(self.achieved_tps, 3),
+            "succeeded": self.succeeded,
+            "reverted": self.reverted,
+            "rejected": self.rejected,
+            "noReceipt": self.unconfirmed,
+            "failed": self.failed,
+            "latencyMs": {"p50": ms(0.50), "p99": ms(0.99), "max": ms(1.0)},
+            "rejectionReasons": dict(self.rejection_reasons),
+            "rpcErrors": self.rpc_errors,
+            "blocks": [self.first_block, self.last_block],
+            "seconds": {
+                "sign": round(self.sign_seconds, 3),
+                "send": round(self.send_seconds, 3),
+                "total": round(self.total_seconds, 3),
+            },
+        }
+
     def summary(self) -> str:
         lines = [
             f"scenario     {self.scenario} on {self.rpc}"

@@ -189,6 +189,16 @@ def test_cli_prints_report_and_errors(anvil: AnvilProcess) -> None:
     assert out.returncode == 0, out.stderr
     assert "achieved" in out.stdout and "latency" in out.stdout
     assert "failed       0" in out.stdout
+    as_json = altrollup(
+        "load", "--rpc", anvil.url, "--scenario", "erc20", "--tps", "50",
+        "--duration", "0.2", "--accounts", "2", "--no-progress", "--json",
+    )  # fmt: skip
+    assert as_json.returncode == 0, as_json.stderr
+    report = json.loads(as_json.stdout)
+    assert report["succeeded"] == 10 and report["failed"] == 0 and report["planned"] == 10
+    assert (
+        0 < report["latencyMs"]["p50"] <= report["latencyMs"]["p99"] <= report["latencyMs"]["max"]
+    )
 
     unreachable = altrollup(
         "load", "--rpc", "http://127.0.0.1:1", "--scenario", "erc20", "--tps", "5"
