@@ -11,7 +11,8 @@ SMT proofs. Sponge sub-steps of KECCAK256 get their memory block and sponge stat
 
 Covered: arithmetic, comparison, bitwise, PUSH0/PUSHn, POP, DUPn, SWAPn, PC, GAS, MSIZE,
 JUMPDEST, JUMP, JUMPI, MLOAD, MSTORE, MSTORE8, KECCAK256 and LOGn (one step, or sponge
-sub-steps), CALLDATALOAD, the copies (CALLDATACOPY, CODECOPY, RETURNDATACOPY, MCOPY) and
+sub-steps), CALLDATALOAD, the copies (CALLDATACOPY, CODECOPY, EXTCODECOPY, RETURNDATACOPY,
+MCOPY) and
 their COPY_WORD sub-steps, SLOAD, SSTORE, TLOAD, TSTORE, BALANCE, EXTCODESIZE,
 EXTCODEHASH, SELFBALANCE, BLOCKHASH, BLOBHASH, the environment opcodes, and the halting
 steps (STOP, RETURN, REVERT, INVALID, undefined opcodes, exceptional halts). Other steps
@@ -76,7 +77,7 @@ TX_ENV_OPS = {0x32, 0x3A, 0x41, 0x42, 0x43, 0x44, 0x45, 0x46, 0x48, 0x4A}
 HALTING = {0x00, 0xF3, 0xFD} | (set(range(256)) - set(OPCODE_NAMES)) | {0xFE}
 """STOP, RETURN, REVERT, INVALID and undefined opcodes: the halting step (``PendingExit``)."""
 LOG_OPS = set(range(0xA0, 0xA5))
-ACCOUNT_OPS = {0x31, 0x3B, 0x3F, 0x47}
+ACCOUNT_OPS = {0x31, 0x3B, 0x3C, 0x3F, 0x47}
 SUPPORTED = (
     STACK_ONLY
     | {0x20, 0x51, 0x52, 0x53, 0x56, 0x57}
@@ -479,19 +480,25 @@ class _CopyReplay:
     op: int = 0
     operands: tuple[int, int, int] = (0, 0, 0)
     memory_before: bytes = b""
+    code: bytes = b""
 
     def __post_init__(self) -> None:
         kinds = self.trace.kinds
         step = self.index
         while kinds[step] == KIND_COPY_WORD:
             step -= 1
-        if kinds[step] not in (0x37, 0x39, 0x3E, 0x5E):
+        if kinds[step] not in (0x37, 0x39, 0x3C, 0x3E, 0x5E):
             raise ProofNotSupported(f"copy sub-step {self.index} follows {kind_name(kinds[step])}")
         self.op_step, self.op = step, kinds[step]
 
     def observe(self, builder: TraceBuilder, evm: EvmFrame) -> None:
         if len(builder.meta) == self.op_step:  # at the copy instruction itself
             stack = evm.stack
+            if self.op == 0x3C:  # EXTCODECOPY: the target's address comes first
+                self.code = evm.ctx.state.get_code((stack[-1] % (1 << 160)).to_bytes(20, "big"))
+                stack = stack[:-1]
+            else:
+                self.code = evm.code
             self.operands = (stack[-1], stack[-2], stack[-3])
             self.memory_before = bytes(evm.memory)
             return
@@ -510,7 +517,7 @@ class _CopyReplay:
         memory = MemoryTree.from_bytes(bytes(before))
         consumed = sum(count for _word, _start, count in plan[:done])
         view = self.source_view(track, source_memory)
-        kind = PENDING_COPY_CODE if self.op == 0x39 else PENDING_COPY_BYTES
+        kind = PENDING_COPY_CODE if self.op in (0x39, 0x3C) else PENDING_COPY_BYTES
         pending = PendingCopy(
             kind, view, (source_pos + consumed) % (1 << 256), dest + consumed, length - consumed
         )
@@ -539,7 +546,7 @@ class _CopyReplay:
         available = max(0, min(count, view.length - position))
         if available and kind == PENDING_COPY_CODE:
             for chunk in range(position // CODE_CHUNK_DATA, (position + available - 1) // 31 + 1):
-                proof.code_chunks.append(_chunk(evm.code, chunk * CODE_CHUNK_DATA))
+                proof.code_chunks.append(_chunk(self.code, chunk * CODE_CHUNK_DATA))
         elif available:
             tree = self.source_tree(builder, track, source_memory)
             start = view.offset + position
@@ -553,6 +560,9 @@ class _CopyReplay:
             return track.context.returndata  # type: ignore[no-any-return]
         if self.op == 0x39:
             return ByteView(track.code_root, -(-track.code_size // 31), 0, track.code_size)
+        if self.op == 0x3C:
+            info = code_commitment_of(self.code)
+            return ByteView(info.root, len(info.chunks), 0, info.size)
         tree = MemoryTree.from_bytes(source_memory)
         return ByteView(tree.root, tree.size_words, 0, tree.size_words * 32)
 

@@ -24,7 +24,7 @@ import {CodeChunks} from "./lib/CodeChunks.sol";
 contract EvmStepVerifier is IStepVerifier, ITraceBinding {
     /// @notice Stack, arithmetic, flow, memory, KECCAK256 and environment instructions.
     IStepClass public immutable CORE;
-    /// @notice SLOAD, SSTORE, BALANCE, EXTCODESIZE, EXTCODEHASH, SELFBALANCE.
+    /// @notice SLOAD, SSTORE, BALANCE, EXTCODESIZE, EXTCODECOPY, EXTCODEHASH, SELFBALANCE.
     IStepClass public immutable STORAGE;
     /// @notice KECCAK256 and LOGn sponge sub-steps.
     IStepClass public immutable SPONGE;
@@ -94,7 +94,9 @@ contract EvmStepVerifier is IStepVerifier, ITraceBinding {
         }
         if (p.chunks.length != 0) {
             uint256 op = CodeChunks.opcodeAt(p.chunks[0].chunk, p.frame.pc);
-            if (op == 0x54 || op == 0x55 || op == 0x31 || op == 0x3b || op == 0x3f || op == 0x47) return STORAGE;
+            if (op == 0x54 || op == 0x55 || op == 0x31 || op == 0x3b || op == 0x3c || op == 0x3f || op == 0x47) {
+                return STORAGE;
+            }
         }
         return CORE;
     }

@@ -89,10 +89,15 @@ def blocks(draw: st.DrawFn) -> list[Item]:
         topics: list[Item] = [push(draw(WORDS)) for _ in range(n)]
         return topics + [push(size), push(draw(st.integers(0, 500))), f"LOG{n}"]
     if kind == "copy":
-        op = draw(st.sampled_from(["CALLDATACOPY", "CODECOPY", "MCOPY", "RETURNDATACOPY"]))
+        op = draw(
+            st.sampled_from(["CALLDATACOPY", "CODECOPY", "MCOPY", "RETURNDATACOPY", "EXTCODECOPY"])
+        )
         size = 0 if op == "RETURNDATACOPY" else draw(st.integers(0, 100))
         source, dest = draw(st.integers(0, 400)), draw(st.integers(0, 400))
-        return [push(size), push(source), push(dest), op]
+        items: list[Item] = [push(size), push(source), push(dest)]
+        if op == "EXTCODECOPY":
+            items.append(push(draw(st.sampled_from([int.from_bytes(TARGET, "big"), 0xDEAD]))))
+        return items + [op]
     if kind == "account":
         target = draw(st.sampled_from([int.from_bytes(SENDER, "big"), int.from_bytes(TARGET, "big"),
                                        0xDEAD, 3, 2**160 + 0xBEEF, 0]))  # fmt: skip

@@ -52,7 +52,7 @@ CLASSES = [
     ("memory", {0x51, 0x52, 0x53, 0x59}),
     ("storage", {0x54, 0x55}),
     ("transient", {0x5C, 0x5D}),
-    ("copy", {0x37, 0x39, 0x3E, 0x5E, KIND_COPY_WORD}),
+    ("copy", {0x37, 0x39, 0x3C, 0x3E, 0x5E, KIND_COPY_WORD}),
     ("account", {0x31, 0x3B, 0x3F, 0x47}),
     ("control", {0x56, 0x57, 0x58, 0x5A, 0x5B}),
     ("push", set(range(0x5F, 0x80))),
@@ -102,6 +102,9 @@ def main_program() -> bytes:
     items += [push(50), push(20), push(300), "CALLDATACOPY", push(70), push(25), push(400)]
     items += ["CODECOPY", push(40), push(300), push(310), "MCOPY", push(0), push(0), push(0)]
     items += ["RETURNDATACOPY", push(8), push(0x7FFF), push(500), "CODECOPY"]
+    # EXTCODECOPY: own code (warm) across a chunk boundary, an absent account (cold).
+    items += [push(40), push(25), push(600), "ADDRESS", "EXTCODECOPY"]
+    items += [push(5), push(0), push(700), push(0xDEAD01), "EXTCODECOPY"]
     # LOGn: no data, 40 unaligned bytes with two topics, 1300 bytes (sponge) with four.
     items += [push(0), push(0), "LOG0", push(2), push(1), push(40), push(5), "LOG2"]
     items += [push(4), push(3), push(2), push(1), push(1300), push(64), "LOG4"]
@@ -216,7 +219,7 @@ def build() -> dict[str, Any]:
             kinds = trace.kinds
             owner = 0  # the KECCAK256 / LOGn whose sponge sub-steps follow
             for index, kind in enumerate(kinds):
-                if kind in (0x20, 0x37, 0x39, 0x3E, 0x5E) or 0xA0 <= kind <= 0xA4:
+                if kind in (0x20, 0x37, 0x39, 0x3C, 0x3E, 0x5E) or 0xA0 <= kind <= 0xA4:
                     owner = kind
                 if kind not in SUPPORTED and kind not in SUB_STEPS:
                     continue

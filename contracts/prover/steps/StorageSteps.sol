@@ -16,9 +16,11 @@ import {
 import {MachineHash} from "../lib/MachineHash.sol";
 import {SparseMerkle} from "../lib/SparseMerkle.sol";
 import {StackHash} from "../lib/StackHash.sol";
+import {CodeChunks} from "../lib/CodeChunks.sol";
 
 /// @title StorageSteps
-/// @notice BALANCE, EXTCODESIZE, EXTCODEHASH, SELFBALANCE, and SLOAD and SSTORE (`docs/commitment.md` sections 5 and 8): EIP-2929 warm/cold
+/// @notice BALANCE, EXTCODESIZE, EXTCODEHASH, EXTCODECOPY (opcode step), SELFBALANCE,
+///         and SLOAD and SSTORE (`docs/commitment.md` sections 5 and 8): EIP-2929 warm/cold
 ///         access through the warm-slot set (whose values are the slots' original values),
 ///         EIP-2200/3529 SSTORE gas and refunds, the storage update and the account-record
 ///         update in the world tree.
@@ -56,13 +58,14 @@ contract StorageSteps is IStepClass {
         (MachineHash.MachineState memory m, MachineHash.Frame memory f) = StepLib.open(p, preState);
         (uint256 op,) = StepLib.opcode(p, f);
         // INVARIANT: this contract executes storage and account-reading instructions only.
-        if (op != 0x54 && op != 0x55 && op != 0x31 && op != 0x3b && op != 0x3f && op != 0x47) {
+        if (op != 0x54 && op != 0x55 && op != 0x31 && op != 0x3b && op != 0x3f && op != 0x47 && op != 0x3c) {
             revert WrongStepClass(op);
         }
         // INVARIANT: only the instruction's own chunk is opened.
         if (p.chunks.length != 1) revert BadChunkOpening(0, p.chunks.length);
         if (op == 0x54) _sload(p, m, f);
         else if (op == 0x55) _sstore(p, m, f);
+        else if (op == 0x3c) _extcodecopy(p, m, f);
         else _accountRead(p, m, f, op);
         return StepLib.commit(m, f);
     }
@@ -88,6 +91,70 @@ contract StorageSteps is IStepClass {
         }
     }
 
+    /// @dev Warm-set lookup of `target` (`smt[1]`), charging 100 / 2600 plus `extra`, and
+    ///      the insertion of a cold target (precompiles 0x01-0x0a are warm by rule).
+    function _access(
+        StepProof calldata p,
+        MachineHash.MachineState memory m,
+        MachineHash.Frame memory f,
+        address target,
+        uint256 extra,
+        uint256 op
+    ) private pure {
+        MachineHash.TxContext memory t = StepLib.txContext(p, m);
+        bytes32 path = SparseMerkle.pathOfAddress(target);
+        SmtOpening calldata w = p.smt[1];
+        // INVARIANT: the warm-address opening proves membership (w(1)) or absence.
+        if (!SparseMerkle.verify(t.warmAddresses, path, w.present, w.value, w.proof)) revert BadSmtOpening(2);
+        bool warm = w.present || (uint160(target) >= 1 && uint160(target) <= 10);
+        StepLib.charge(f, (warm ? WARM_ACCESS : COLD_ACCOUNT_ACCESS) + extra, op);
+        if (!warm) {
+            t.warmAddresses = SparseMerkle.rootAfterInsert(t.warmAddresses, path, bytes32(uint256(1)), w.proof);
+            m.txContextHash = MachineHash.hash(t);
+        }
+    }
+
+    /// @dev EXTCODECOPY: access and copy gas, memory growth, and `PendingCopy(COPY_CODE)`
+    ///      over the target's code view `(codeRoot, chunks, 0, codeSize)` for the
+    ///      `CopySteps` sub-steps. `smt` = [account, warm address].
+    function _extcodecopy(StepProof calldata p, MachineHash.MachineState memory m, MachineHash.Frame memory f)
+        private
+        pure
+    {
+        uint256 op = 0x3c;
+        bytes32 below = StepLib.openStack(p, f, 4, op);
+        // INVARIANT: the account and the warm-address set are opened.
+        if (p.smt.length != 2) revert BadSmtOpening(p.smt.length);
+        address target = address(uint160(p.stack[0]));
+        uint256 dest = p.stack[1];
+        uint256 size = p.stack[3];
+        // INVARIANT: sizes beyond 4 GiB are out-of-gas halts (not covered in this class).
+        if (size > type(uint32).max) revert ExceptionalHaltNotSupported(op);
+        _access(p, m, f, target, 3 * ((size + 31) / 32), op);
+        uint256 words = StepLib.wordsFor(f.memoryWords, dest, size);
+        if (words == type(uint256).max) revert ExceptionalHaltNotSupported(op);
+        StepLib.charge(f, StepLib.expansionCost(f.memoryWords, words), op);
+        StepLib.grow(f, words);
+        (MachineHash.AccountRecord memory a,) = _openAccount(p, m.worldRoot, target, 0);
+        if (size != 0) {
+            f.pendingOp = MachineHash.hash(
+                MachineHash.PendingCopy({
+                    kind: MachineHash.PENDING_COPY_CODE,
+                    sourceRoot: a.codeRoot,
+                    sourceTreeWords: CodeChunks.chunkCount(a.codeSize),
+                    sourceOffset: 0,
+                    sourceLength: a.codeSize,
+                    sourcePos: p.stack[2],
+                    destOffset: dest,
+                    remaining: size
+                })
+            );
+        }
+        f.stackHash = below;
+        f.stackSize -= 4;
+        f.pc += 1;
+    }
+
     /// @dev BALANCE, EXTCODESIZE, EXTCODEHASH (EIP-2929 warm/cold through `warmAddresses`,
     ///      inserting a cold target; precompiles 0x01-0x0a are warm by rule) and
     ///      SELFBALANCE (the frame's own account, 5 gas). `smt` = [account, warm address].
@@ -105,17 +172,7 @@ contract StorageSteps is IStepClass {
             target = StepLib.frameContext(p, f).self;
         } else {
             target = address(uint160(p.stack[0]));
-            MachineHash.TxContext memory t = StepLib.txContext(p, m);
-            bytes32 path = SparseMerkle.pathOfAddress(target);
-            SmtOpening calldata w = p.smt[1];
-            // INVARIANT: the warm-address opening proves membership (w(1)) or absence.
-            if (!SparseMerkle.verify(t.warmAddresses, path, w.present, w.value, w.proof)) revert BadSmtOpening(2);
-            bool warm = w.present || (uint160(target) >= 1 && uint160(target) <= 10);
-            StepLib.charge(f, warm ? WARM_ACCESS : COLD_ACCOUNT_ACCESS, op);
-            if (!warm) {
-                t.warmAddresses = SparseMerkle.rootAfterInsert(t.warmAddresses, path, bytes32(uint256(1)), w.proof);
-                m.txContextHash = MachineHash.hash(t);
-            }
+            _access(p, m, f, target, 0, op);
         }
         (MachineHash.AccountRecord memory a, bytes32 leaf) = _openAccount(p, m.worldRoot, target, 0);
         uint256 value;
