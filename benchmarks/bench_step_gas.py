@@ -6,11 +6,11 @@ Starts an anvil, deploys ``EvmStepVerifier`` and its step classes, and measures
 (21,000 base + calldata + execution), grouped by opcode class (median, max), against
 the targets of issue 4 (median <= 120k, max <= 500k). Then it plays the end-to-end
 dispute of ``tests/prover/test_evm_dispute_e2e.py`` on a larger pack (``--txs``
-ledger transactions, the poster lying from a random covered step of a random
-transaction) and reports the dispute's total gas (every game transaction: open,
+OpenZeppelin ERC-20 transfers or ledger calls, the poster lying from a random covered
+step of a random transaction) and reports the dispute's total gas (every game transaction: open,
 moves, step, claims; the pack posting excluded) and its number of moves.
 
-    .venv/bin/python benchmarks/bench_step_gas.py [--txs 64] [--seed 1]
+    .venv/bin/python benchmarks/bench_step_gas.py [--txs 1000] [--seed 1] [--workload erc20]
 """
 
 from __future__ import annotations
@@ -86,7 +86,9 @@ def print_step_table(table: dict[str, list[tuple[int, str]]]) -> list[int]:
     return everything
 
 
-def dispute(client: L1Client, keys: list[str], txs: int, seed: int) -> dict[str, Any]:
+def dispute(
+    client: L1Client, keys: list[str], txs: int, seed: int, workload: str
+) -> dict[str, Any]:
     """Play one EVM dispute (lying poster vs the challenger agent) and total its gas."""
     from challenger_env import drive, make_chain
     from evm_dispute_env import (
@@ -95,8 +97,11 @@ def dispute(client: L1Client, keys: list[str], txs: int, seed: int) -> dict[str,
         deploy_evm_rollup,
         evm_agent,
         genesis_store,
+        install_token,
+        ledger_calls,
         post_evm_pack,
         single_pack_factory,
+        token_transfers,
         trace_pack,
     )
 
@@ -110,13 +115,20 @@ def dispute(client: L1Client, keys: list[str], txs: int, seed: int) -> dict[str,
         store = genesis_store(Path(tmp) / "l2")
         try:
             started = time.perf_counter()
-            probe = trace_pack(genesis_store(Path(tmp) / "probe"), 1, 1, 1, 16)
-            steps = probe.traces[0].step_count
-            depth = max(1, (steps - 1).bit_length())
+            probe_store = genesis_store(Path(tmp) / "probe")
+            if workload == "erc20":
+                token = install_token(store)
+                probe_txs = token_transfers(install_token(probe_store), 1)
+                pack_txs = token_transfers(token, txs)
+            else:
+                probe_txs, pack_txs = ledger_calls(1), ledger_calls(txs)
+            probe = trace_pack(probe_store, 1, 1, 1, 16, probe_txs)
+            probe_store.close()
+            depth = max(1, (max(probe.traces[0].step_count, 2) - 1).bit_length() + 1)
             deployed = deploy_evm_rollup(chain, store.state_root(), depth)
             rollup, game = deployed.rollup, deployed.game
             _, _, last_block = rollup.head_state()
-            pack = trace_pack(store, rollup.l2_chain_id(), last_block + 1, txs, depth)
+            pack = trace_pack(store, rollup.l2_chain_id(), last_block + 1, txs, depth, pack_txs)
             traced = time.perf_counter() - started
             lie_tx = rng.randint(1, txs)
             kinds = pack.traces[lie_tx - 1].kinds
@@ -176,8 +188,12 @@ def _selector(contract: Any, name: str) -> bytes:
 
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--txs", type=int, default=64, help="transactions in the disputed pack")
+    parser.add_argument("--txs", type=int, default=1000, help="transactions in the pack")
     parser.add_argument("--seed", type=int, default=1, help="where the poster lies")
+    parser.add_argument(
+        "--workload", choices=["erc20", "ledger"], default="erc20",
+        help="OpenZeppelin ERC-20 transfers, or the small SSTORE/KECCAK ledger contract",
+    )  # fmt: skip
     args = parser.parse_args(argv)
     keys = funded_private_keys(10)
     with AnvilProcess() as node:
@@ -186,12 +202,12 @@ def main(argv: list[str]) -> int:
         table = step_gas_by_class(client, owner)
         print_step_table(table)
         print()
-        result = dispute(client, keys, args.txs, args.seed)
+        result = dispute(client, keys, args.txs, args.seed, args.workload)
     from agents.evm.trace import kind_name
 
     lie_tx, lie_step, kind = result["lie"]
     print(
-        f"end-to-end EVM dispute: pack of {result['txs']} ledger transactions, step depth "
+        f"end-to-end EVM dispute: pack of {result['txs']} {args.workload} transactions, step depth "
         f"{result['step_depth']} ({result['steps_in_lie_tx']} steps in the lying transaction)"
     )
     print(f"  lie at transaction {lie_tx}, step {lie_step} ({kind_name(kind)})")

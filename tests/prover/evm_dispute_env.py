@@ -9,6 +9,7 @@ agent construction, driving loop). Also used by ``benchmarks/bench_step_gas.py``
 
 from __future__ import annotations
 
+import json
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,6 +19,7 @@ from sha3 import keccak_256
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "challenger"))
 
 from challenger_env import CLOCK, ETHER, WINDOW, ChainEnv, LogLines  # noqa: E402
+from eth_abi import encode as abi_encode  # noqa: E402
 from eth_account.signers.local import LocalAccount  # noqa: E402
 from web3.contract import Contract  # noqa: E402
 
@@ -28,6 +30,7 @@ from agents.dispute.trace import TraceProvider  # noqa: E402
 from agents.evm.backend import Account, StateDiff  # noqa: E402
 from agents.evm.commitment import trace_end_state  # noqa: E402
 from agents.evm.interpreter import run_in_big_stack  # noqa: E402
+from agents.evm.processing import apply_transaction  # noqa: E402
 from agents.evm.proof_abi import deploy_evm_step_verifier  # noqa: E402
 from agents.evm.store import MerkleStore  # noqa: E402
 from agents.evm.trace import (  # noqa: E402
@@ -102,11 +105,44 @@ def genesis_store(directory: Path) -> MerkleStore:
     return store
 
 
-def trace_pack(
-    store: MerkleStore, chain_id: int, first_block: int, tx_count: int, step_depth: int
-) -> EvmPack:
-    """Run ``tx_count`` ledger calls in block ``first_block`` on ``store``, traced."""
-    txs = [
+TOKEN_ARTIFACT = (
+    Path(__file__).resolve().parents[2] / "out" / "DevnetToken.sol" / "DevnetToken.json"
+)
+DEPLOYER = bytes.fromhex("de" * 20)
+
+
+def _selector(signature: str) -> bytes:
+    return keccak_256(signature.encode()).digest()[:4]
+
+
+def install_token(store: MerkleStore) -> bytes:
+    """Deploy the OpenZeppelin-based ``DevnetToken`` on ``store`` (fast mode) and mint
+    to every user; returns the token's address."""
+    artifact = json.loads(TOKEN_ARTIFACT.read_text())
+    init_code = bytes.fromhex(artifact["bytecode"]["object"].removeprefix("0x"))
+    genesis = StateDiff()
+    genesis.accounts[DEPLOYER] = Account(0, 10**21)
+    store.apply(genesis)
+    block = BlockEnv(number=0, timestamp=1_700_000_000)
+    deploy = init_code + abi_encode(["string", "string"], ["Dispute", "DSP"])
+    tx = Transaction(nonce=0, gas_limit=5_000_000, to=None, data=deploy, gas_price=1)
+    result = apply_transaction(store, block, tx, DEPLOYER)
+    if not result.success or result.contract_address is None:
+        raise AssertionError("DevnetToken deployment failed")
+    token = result.contract_address
+    for i, user in enumerate(USERS):
+        data = _selector("mint(address,uint256)") + abi_encode(
+            ["address", "uint256"], [user, 10**24]
+        )
+        tx = Transaction(nonce=i + 1, gas_limit=500_000, to=token, data=data, gas_price=1)
+        if not apply_transaction(store, block, tx, DEPLOYER).success:
+            raise AssertionError("mint failed")
+    return token
+
+
+def ledger_calls(tx_count: int) -> list[Transaction]:
+    """``tx_count`` calls of the ledger contract, round-robin over :data:`USERS`."""
+    return [
         Transaction(
             nonce=i // len(USERS),
             gas_limit=200_000,
@@ -116,6 +152,34 @@ def trace_pack(
         )  # fmt: skip
         for i in range(tx_count)
     ]
+
+
+def token_transfers(token: bytes, tx_count: int) -> list[Transaction]:
+    """``tx_count`` ERC-20 transfers between :data:`USERS`, round-robin."""
+    out = []
+    for i in range(tx_count):
+        receiver = USERS[(i + 1) % len(USERS)]
+        data = _selector("transfer(address,uint256)") + abi_encode(
+            ["address", "uint256"], [receiver, 1 + i]
+        )
+        out.append(
+            Transaction(nonce=i // len(USERS), gas_limit=200_000, to=token, gas_price=10, data=data)
+        )
+    return out
+
+
+def trace_pack(
+    store: MerkleStore,
+    chain_id: int,
+    first_block: int,
+    tx_count: int,
+    step_depth: int,
+    txs: list[Transaction] | None = None,
+) -> EvmPack:
+    """Run ``txs`` (default: ``tx_count`` ledger calls) from the round-robin
+    :data:`USERS` in block ``first_block`` on ``store``, traced."""
+    if txs is None:
+        txs = ledger_calls(tx_count)
     data = b"".join(tx.data for tx in txs)
     context = trace_context(
         chain_id, first_block, first_block, DaKind.CALLDATA, calldata_commitment(data)

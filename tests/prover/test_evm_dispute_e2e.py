@@ -17,8 +17,10 @@ from evm_dispute_env import (
     deploy_evm_rollup,
     evm_agent,
     genesis_store,
+    install_token,
     post_evm_pack,
     single_pack_factory,
+    token_transfers,
     trace_pack,
 )
 
@@ -78,6 +80,44 @@ def test_lying_poster_loses_at_an_evm_step(chain: ChainEnv, tmp_path: Path, seed
         assert (state.tx_index, state.lo) == (lie_tx, lie_step), "decided at the lie"
         assert registry.active_stake(liar.address, ETH) == stake_before - ETHER, "slashed"
         assert game.functions.credit(chain.challenger.address).call() == 0, "bond claimed back"
+    finally:
+        store.close()
+
+
+def test_lying_poster_loses_an_erc20_pack(chain: ChainEnv, tmp_path: Path) -> None:
+    """OpenZeppelin ERC-20 transfers (CALLDATALOAD, SLOAD/SSTORE, KECCAK256 mapping slots,
+    LOG3, RETURN, ...): the poster lies from a random covered step of a random transfer."""
+    rng = random.Random(11)
+    store = genesis_store(tmp_path / "l2")
+    try:
+        token = install_token(store)
+        depth = 10
+        deployed = deploy_evm_rollup(chain, store.state_root(), depth)
+        rollup, game = deployed.rollup, deployed.game
+        head_before, _, last_block = rollup.head_state()
+        transfers = token_transfers(token, TXS)
+        pack = trace_pack(store, rollup.l2_chain_id(), last_block + 1, TXS, depth, transfers)
+        lie_tx = rng.randint(1, TXS)
+        kinds = pack.traces[lie_tx - 1].kinds
+        lie_step = rng.choice([i for i, kind in enumerate(kinds) if covered(kind)])
+        lie = LyingEvmTraceProvider(pack.honest(), pack.context, lie_tx, lie_step)
+        liar = chain.verifiers[2]
+        pack_id = post_evm_pack(deployed, liar, pack, lie.tx_roots())
+        challenger, _ = evm_agent(
+            chain, rollup.address, chain.challenger, tmp_path / "challenger",
+            single_pack_factory(pack.pre_root, pack.honest()),
+        )  # fmt: skip
+        defender, _ = evm_agent(
+            chain, rollup.address, liar, tmp_path / "liar",
+            single_pack_factory(pack.pre_root, lie), challenge=False, defend=True,
+        )  # fmt: skip
+        drive([challenger, defender], lambda: rollup.tier_of(pack_id) is Tier.INVALID)
+        tick(challenger)
+        assert rollup.head() == head_before
+        (record,) = db.list_games(challenger.store)
+        state = read_game(game, record.game_id)
+        assert state.resolution.name == "STEP_PROOF"
+        assert (state.tx_index, state.lo) == (lie_tx, lie_step)
     finally:
         store.close()
 
