@@ -5,10 +5,14 @@ misbehaving source: it returns ``{"error": "..."}`` for its panel instead, so on
 endpoint does not blank the whole page.
 
 Finality tier of an L2 block: the node's ``altrollup_getFinality`` gives the heights of
-tiers 1, 2 and 3 (a block at or below a height has that tier); when the node does not
-offer it (a plain Ethereum node), the tier comes from L1: ``Rollup.tierOfBlock`` for
-blocks covered by a posted pack (posted = tier 1 with a pack, verified = 2, final = 3,
-invalid), tier 1 for blocks not posted yet.
+tiers 1, 2 and 3 (a block at or below a height has that tier). Tiers 2 and 3 are facts
+of L1, so with a Rollup configured the page also reads their heights from the Rollup
+(:class:`~agents.verifier.finality.L1Finality`, the producers' own oracle) and takes the
+higher of the two: a node started without an L1 oracle still shows final blocks as
+final. When the node does not offer ``altrollup_getFinality`` (a plain Ethereum node),
+each block's tier comes from L1: ``Rollup.tierOfBlock`` for blocks covered by a posted
+pack (posted = tier 1 with a pack, verified = 2, final = 3, invalid), tier 1 for blocks
+not posted yet.
 """
 
 from __future__ import annotations
@@ -35,6 +39,7 @@ from agents.l1.registries import (
 )
 from agents.l1.rollup import RollupContract, Tier
 from agents.rpc.client import JsonRpcClient, RpcCallError, RpcTransportError
+from agents.verifier.finality import L1Finality
 
 METHOD_NOT_FOUND = -32601
 TIER_NAMES = {0: "pending", 1: "execution", 2: "verification", 3: "rollup", 4: "invalid"}
@@ -160,6 +165,14 @@ class L1Source:
     rollup_id: int | None
     token_symbols: dict[str, str]
     final_tiers: dict[int, tuple[int, int]] = field(default_factory=dict)
+    finality: L1Finality | None = None
+
+    def tier_heights(self) -> tuple[int, int] | None:
+        """(tier-2, tier-3 heights) of L2 blocks according to the Rollup, or None."""
+        if self.finality is None:
+            return None
+        heights = self.finality.refresh()
+        return heights.tier2, heights.tier3
 
     def tier_of_block(self, number: int) -> tuple[int, int | None]:
         """(tier, covering pack or None) of L2 block ``number`` from the Rollup contract."""
@@ -223,7 +236,8 @@ def connect_l1(config: DashboardConfig) -> L1Source:
     registry = SequencerRegistry(client, client.contract("SequencerRegistry", registry_address))
     if rollup_id is None:
         rollup_id = int(client.call(elr.contract.functions.rollupCount())) or None
-    return L1Source(client, rollup, disputes, elr, registry, rollup_id, symbols)
+    finality = L1Finality(rollup) if rollup is not None else None
+    return L1Source(client, rollup, disputes, elr, registry, rollup_id, symbols, finality=finality)
 
 
 # -- the collector ---------------------------------------------------------------------
@@ -325,11 +339,14 @@ class Collector:
             return {"blocks": [], "transactions": [], "throughput": throughput([]), "source": ""}
         heights = l2.finality_heights(str(blocks[0]["hash"]))
         l1: L1Source | None = None
-        if heights is None:
+        if self.config.l1_rpc_url is not None:
             try:
                 l1 = self._l1()
             except SourceError:
                 l1 = None
+        l1_heights = l1.tier_heights() if l1 is not None and heights is not None else None
+        if heights is not None and l1_heights is not None:
+            heights = (heights[0], max(heights[1], l1_heights[0]), max(heights[2], l1_heights[1]))
         rows: list[dict[str, Any]] = []
         transactions: list[dict[str, Any]] = []
         for block in blocks[: config.blocks]:
@@ -368,7 +385,12 @@ class Collector:
                         "tierName": TIER_NAMES.get(tier, str(tier)),
                     }
                 )
-        source = "altrollup_getFinality" if heights is not None else "L1 Rollup.tierOfBlock"
+        if heights is None:
+            source = "L1 Rollup.tierOfBlock"
+        elif l1_heights is not None:
+            source = "altrollup_getFinality and the L1 Rollup"
+        else:
+            source = "altrollup_getFinality"
         out: dict[str, Any] = {
             "blocks": rows,
             "transactions": transactions,

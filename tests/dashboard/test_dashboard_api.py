@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from dashboard_scene import ETHER, Scene
+from dashboard_scene import ETHER, Scene, wait_for_head
 from promtext import parse
 
 from agents.dashboard.server import Dashboard
@@ -23,6 +23,9 @@ from agents.dispute.game import Level
 from agents.l1.anvil import AnvilProcess
 from agents.l1.deployments import load_deployments, record_deployments
 from agents.load.report import LoadReport
+from agents.producer.genesis import dev_genesis, parse_genesis
+from agents.producer.node import NodeConfig, ProducerNode
+from agents.rpc.client import JsonRpcClient
 
 pytestmark = pytest.mark.xdist_group("dashboard")
 
@@ -43,7 +46,7 @@ def api(server: Dashboard, panel: str) -> dict[str, Any]:
 
 def test_blocks_carry_tiers_from_the_node(dashboard: Dashboard, minted: LoadReport) -> None:
     data = api(dashboard, "blocks")
-    assert data["tierSource"] == "altrollup_getFinality"
+    assert data["tierSource"] == "altrollup_getFinality and the L1 Rollup"
     assert data["tierHeights"]["tier3"] == 2 and data["tierHeights"]["tier2"] == 4
     tiers = {row["number"]: row["tier"] for row in data["blocks"]}
     head = max(tiers)
@@ -244,3 +247,41 @@ def test_registries_only_deployments(scene: Scene, anvil: AnvilProcess, tmp_path
         assert len(api(with_rollup, "packs")["packs"]) == 3
     finally:
         with_rollup.stop()
+
+
+def test_l1_tiers_complete_a_node_without_an_l1_oracle(
+    scene: Scene, anvil: AnvilProcess, tmp_path: Path
+) -> None:
+    """A producer started without an L1 oracle reports tiers 2 and 3 at height 0; the
+    page takes them from the Rollup, where packs 1 and 2 are final and verified."""
+    node = ProducerNode(
+        NodeConfig(
+            state_dir=tmp_path / "state",
+            chain_id=900_001,
+            genesis=parse_genesis(dev_genesis()),
+            block_time_ms=50,
+            empty_blocks=True,
+            log_enabled=False,
+        )
+    )
+    node.start()
+    try:
+        l2 = JsonRpcClient(node.url)
+        wait_for_head(l2, 8)
+        latest = l2.call("eth_getBlockByNumber", "latest", False)
+        heights = l2.call("altrollup_getFinality", latest["hash"])
+        assert heights["heights"]["tier3"] == "0x0", "the node alone knows no L1 tier"
+        server = Dashboard(
+            DashboardConfig(node.url, anvil.url, deployments=scene.deployments_file, blocks=200)
+        )
+        server.start()
+        try:
+            data = api(server, "blocks")
+        finally:
+            server.stop()
+    finally:
+        node.stop()
+    assert data["tierSource"] == "altrollup_getFinality and the L1 Rollup"
+    assert data["tierHeights"]["tier3"] == 2 and data["tierHeights"]["tier2"] == 4
+    tiers = {row["number"]: row["tier"] for row in data["blocks"]}
+    assert [tiers[n] for n in range(0, 7)] == [3, 3, 3, 2, 2, 1, 1]
