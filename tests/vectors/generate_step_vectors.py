@@ -163,6 +163,17 @@ def halt_programs() -> list[tuple[str, bytes, int]]:
         ("out of gas", loop, 21_000 + 200),
         ("memory out of gas", assemble([push(1), push(1 << 40), "MSTORE"]), 10**6),
         ("stack overflow", assemble(["PUSH0"] * 1025), 10**6),
+        ("cold SLOAD out of gas", assemble([push(1), "SLOAD"]), 21_000 + 3 + 100),
+        ("SLOAD underflow", assemble(["SLOAD"]), 10**6),
+        ("cold BALANCE out of gas", assemble([push(0xBEEF), "BALANCE"]), 21_000 + 3 + 50),
+        ("warm BALANCE out of gas", assemble(["ADDRESS", "BALANCE"]), 21_000 + 2 + 50),
+        (
+            "huge EXTCODECOPY",
+            assemble([push(1 << 40)] + [push(0)] * 2 + [push(7), "EXTCODECOPY"]),
+            10**6,
+        ),
+        ("SSTORE within the stipend", assemble([push(1), push(1), "SSTORE"]), 21_000 + 6 + 2000),
+        ("SELFBALANCE out of gas", assemble(["SELFBALANCE"]), 21_000 + 3),
     ]
 
 
@@ -256,6 +267,18 @@ def build() -> dict[str, Any]:
                     vector = _vector(trace, index, f"{kind_name(kind)} at step {index}")
                     vector["class"] = "environment"
                     vectors.append(vector)
+        sstore = assemble([push(1), push(1), "SSTORE"])
+        with trace_program(sstore, Path(tmp) / "sstore-oog", gas_limit=21_000 + 6 + 2400) as trace:
+            index = trace.kinds.index(0x55)
+            rejections.append(
+                _rejection(
+                    trace.states[index],
+                    encode_step_proof(prove_step(trace, index)),
+                    "SSTORE out of gas after the sentry",
+                    _selector("ExceptionalHaltNotSupported(uint256)") + u256(0x55),
+                    0x55,
+                )
+            )
         with trace_program(rejected_program(), Path(tmp) / "rejected") as trace:
             for index, kind in enumerate(trace.kinds):
                 if kind in (0xF0, 0xF1):

@@ -11,7 +11,7 @@ import {
     BadSmtOpening,
     BadRangeOpening,
     BadStackItemCount,
-    ExceptionalHaltNotSupported,
+    ExceptionalHalt,
     StepClassNotSupported
 } from "./StepProof.sol";
 import {MachineHash} from "../lib/MachineHash.sol";
@@ -31,7 +31,7 @@ import {KeccakSponge} from "../lib/KeccakSponge.sol";
 ///         BASEFEE, BLOBBASEFEE), POP, MLOAD, MSTORE, MSTORE8, JUMP, JUMPI, PC, MSIZE,
 ///         GAS, JUMPDEST, PUSH0-PUSH32, DUP1-DUP16, SWAP1-SWAP16.
 /// @dev Post-states are exactly `agents/evm/trace.py`'s. Exceptional halts revert with
-///      `ExceptionalHaltNotSupported`; other opcodes with `StepClassNotSupported`.
+///      `ExceptionalHalt`; other opcodes with `StepClassNotSupported`.
 contract CoreSteps is IStepClass {
     /// @notice Inputs up to this many bytes are hashed in the opcode step itself.
     uint256 internal constant SINGLE_STEP_KECCAK_MAX_BYTES = 1088;
@@ -43,14 +43,14 @@ contract CoreSteps is IStepClass {
 
     /// @inheritdoc IStepClass
     /// @dev Runs the instruction in a self-call so that an exceptional halt detected
-    ///      anywhere in it (`ExceptionalHaltNotSupported`, raised only after the condition
+    ///      anywhere in it (`ExceptionalHalt`, raised only after the condition
     ///      was shown from opened data) becomes the halt transition; any other revert
     ///      propagates unchanged.
     function run(bytes calldata proof, bytes32 preState) external view returns (bytes32) {
         try this.execute(proof, preState) returns (bytes32 postState) {
             return postState;
         } catch (bytes memory reason) {
-            if (reason.length != 36 || bytes4(reason) != ExceptionalHaltNotSupported.selector) {
+            if (reason.length != 36 || bytes4(reason) != ExceptionalHalt.selector) {
                 /// @solidity memory-safe-assembly
                 assembly {
                     revert(add(reason, 0x20), mload(reason))
@@ -139,7 +139,7 @@ contract CoreSteps is IStepClass {
             _returnOrRevert(p, f, op);
         } else if (!_defined(op)) {
             // INVARIANT: INVALID (0xFE) and undefined opcodes halt exceptionally.
-            revert ExceptionalHaltNotSupported(op);
+            revert ExceptionalHalt(op);
         } else {
             revert StepClassNotSupported(op);
         }
@@ -163,7 +163,7 @@ contract CoreSteps is IStepClass {
         pure
     {
         // INVARIANT: a stack overflow is an exceptional halt (not covered).
-        if (size + 1 > StepLib.STACK_LIMIT) revert ExceptionalHaltNotSupported(op);
+        if (size + 1 > StepLib.STACK_LIMIT) revert ExceptionalHalt(op);
         _next(f, StackHash.push(below, value), size + 1);
     }
 
@@ -240,7 +240,7 @@ contract CoreSteps is IStepClass {
         bytes32 next1 = extra >= 1 ? StepLib.openChunkAt(p, f, 1, index + 1) : bytes32(0);
         bytes32 next2 = extra >= 2 ? StepLib.openChunkAt(p, f, 2, index + 2) : bytes32(0);
         (, uint256 value) = CodeChunks.pushData(chunk, next1, next2, f.pc);
-        if (f.stackSize + 1 > StepLib.STACK_LIMIT) revert ExceptionalHaltNotSupported(op);
+        if (f.stackSize + 1 > StepLib.STACK_LIMIT) revert ExceptionalHalt(op);
         f.stackHash = StackHash.push(below, value);
         f.stackSize += 1;
         f.pc += 1 + n;
@@ -250,13 +250,13 @@ contract CoreSteps is IStepClass {
         uint256 n = op - 0x7f;
         StepLib.openStack(p, f, n, op);
         StepLib.charge(f, 3, op);
-        if (f.stackSize + 1 > StepLib.STACK_LIMIT) revert ExceptionalHaltNotSupported(op);
+        if (f.stackSize + 1 > StepLib.STACK_LIMIT) revert ExceptionalHalt(op);
         _next(f, StackHash.push(f.stackHash, p.stack[n - 1]), f.stackSize + 1);
     }
 
     function _swap(StepProof calldata p, MachineHash.Frame memory f, uint256 op) private pure {
         uint256 n = op - 0x8f;
-        if (f.stackSize < n + 1) revert ExceptionalHaltNotSupported(op);
+        if (f.stackSize < n + 1) revert ExceptionalHalt(op);
         StepLib.charge(f, 3, op);
         // INVARIANT: SWAPn opens exactly n + 1 items.
         if (p.stack.length != n + 1) revert BadStackItemCount(n + 1, p.stack.length);
@@ -279,7 +279,7 @@ contract CoreSteps is IStepClass {
         }
         // INVARIANT: an invalid jump destination is an exceptional halt (not covered).
         if (!inCode || !CodeChunks.isValidJumpTarget(targetChunk, target, f.codeSize)) {
-            revert ExceptionalHaltNotSupported(op);
+            revert ExceptionalHalt(op);
         }
         f.stackHash = below;
         f.stackSize = size;
@@ -360,11 +360,11 @@ contract CoreSteps is IStepClass {
         uint256 source = p.stack[1];
         uint256 size = p.stack[2];
         // INVARIANT: copies beyond 4 GiB cost more gas than any frame holds.
-        if (size > type(uint32).max) revert ExceptionalHaltNotSupported(op);
+        if (size > type(uint32).max) revert ExceptionalHalt(op);
         uint256 cost = 3 + 3 * ((size + 31) / 32);
         if (op == 0x5e && size != 0) {
             uint256 words = StepLib.wordsFor(f.memoryWords, dest > source ? dest : source, size);
-            if (words == type(uint256).max) revert ExceptionalHaltNotSupported(op);
+            if (words == type(uint256).max) revert ExceptionalHalt(op);
             StepLib.charge(f, cost + StepLib.expansionCost(f.memoryWords, words), op);
             StepLib.grow(f, words);
         } else {
@@ -378,7 +378,7 @@ contract CoreSteps is IStepClass {
                 : [uint256(c.returndataRoot), c.returndataTreeWords, c.returndataOffset, c.returndataLength];
             // INVARIANT: reading past the return data is an exceptional halt (EIP-211).
             if (op == 0x3e && (source > c.returndataLength || size > c.returndataLength - source)) {
-                revert ExceptionalHaltNotSupported(op);
+                revert ExceptionalHalt(op);
             }
         } else if (op == 0x39) {
             view_ = [uint256(f.codeRoot), CodeChunks.chunkCount(f.codeSize), 0, f.codeSize];
@@ -413,7 +413,7 @@ contract CoreSteps is IStepClass {
         StepLib.charge(f, 100, op);
         MachineHash.FrameContext memory c = StepLib.frameContext(p, f);
         // INVARIANT: a transient write in a static frame is an exceptional halt.
-        if (store && c.isStatic) revert ExceptionalHaltNotSupported(op);
+        if (store && c.isStatic) revert ExceptionalHalt(op);
         MachineHash.TxContext memory t = StepLib.txContext(p, m);
         // INVARIANT: exactly one opening: the transient slot.
         if (p.smt.length != 1) revert BadSmtOpening(3);
@@ -445,12 +445,12 @@ contract CoreSteps is IStepClass {
         uint256 offset = p.stack[0];
         uint256 size = p.stack[1];
         // INVARIANT: data beyond 4 GiB costs more than any frame's gas (an out-of-gas halt).
-        if (size > type(uint32).max) revert ExceptionalHaltNotSupported(op);
+        if (size > type(uint32).max) revert ExceptionalHalt(op);
         StepLib.charge(f, 375 + 375 * n + 8 * size, op);
         _expand(f, offset, size, 0, op);
         MachineHash.FrameContext memory c = StepLib.frameContext(p, f);
         // INVARIANT: a log in a static frame is an exceptional halt.
-        if (c.isStatic) revert ExceptionalHaltNotSupported(op);
+        if (c.isStatic) revert ExceptionalHalt(op);
         bytes32[] memory topics = new bytes32[](n);
         for (uint256 i; i < n; ++i) {
             topics[i] = bytes32(p.stack[2 + i]);
@@ -516,7 +516,7 @@ contract CoreSteps is IStepClass {
     {
         uint256 words = StepLib.wordsFor(f.memoryWords, offset, size);
         // INVARIANT: regions beyond 4 GiB cost more gas than any frame holds.
-        if (words == type(uint256).max) revert ExceptionalHaltNotSupported(op);
+        if (words == type(uint256).max) revert ExceptionalHalt(op);
         StepLib.charge(f, base + StepLib.expansionCost(f.memoryWords, words), op);
         StepLib.grow(f, words);
     }
@@ -567,7 +567,7 @@ contract CoreSteps is IStepClass {
         uint256 offset = p.stack[0];
         uint256 size = p.stack[1];
         // INVARIANT: a region beyond 4 GiB is an out-of-gas halt (checked before pricing it).
-        if (StepLib.wordsFor(0, offset, size) == type(uint256).max) revert ExceptionalHaltNotSupported(op);
+        if (StepLib.wordsFor(0, offset, size) == type(uint256).max) revert ExceptionalHalt(op);
         _expand(f, offset, size, 30 + 6 * ((size + 31) / 32), op);
         if (size > SINGLE_STEP_KECCAK_MAX_BYTES) {
             // INVARIANT: the opcode step of a long hash reads no memory.

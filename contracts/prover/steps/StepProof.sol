@@ -86,13 +86,18 @@ error FrameMismatch();
 /// @param kind The opcode or `0x100 + pending kind`.
 error StepClassNotSupported(uint256 kind);
 
-/// @notice The instruction halts exceptionally here (out of gas, stack underflow or
-///         overflow, invalid jump, write in a static frame) and its class does not cover
-///         the halting case. `CoreSteps` turns this condition into the halt transition
-///         (`PendingExit(HALT)`, gas 0); it escapes only from `StorageSteps` and
-///         `SpongeSteps`, whose halts touch the access sets first.
+/// @notice The instruction halts exceptionally here in a way whose post-state is not
+///         covered: SSTORE running out of gas after the EIP-2200 sentry or writing in a
+///         static frame (the interpreter has already warmed the slot and moved the refund
+///         counter), or a stack overflow inside a sponge sub-step.
 /// @param opcode The halting instruction.
 error ExceptionalHaltNotSupported(uint256 opcode);
+
+/// @notice Internal signal: the instruction halts exceptionally here, shown from opened
+///         data (stack size, gas, verified operands). `CoreSteps` and `StorageSteps`
+///         catch it and return the halt transition; it never escapes them.
+/// @param opcode The halting instruction.
+error ExceptionalHalt(uint256 opcode);
 
 /// @notice A code chunk opening has the wrong index or the step got the wrong number of
 ///         chunk openings.
@@ -222,7 +227,7 @@ library StepLib {
         returns (bytes32 below)
     {
         // INVARIANT: a stack underflow is an exceptional halt (not covered).
-        if (f.stackSize < n) revert ExceptionalHaltNotSupported(op);
+        if (f.stackSize < n) revert ExceptionalHalt(op);
         // INVARIANT: exactly the needed items are opened.
         if (p.stack.length != n) revert BadStackItemCount(n, p.stack.length);
         below = StackHash.pop(f.stackHash, p.stackBelow, p.stack);
@@ -231,7 +236,7 @@ library StepLib {
     /// @notice Charge `cost` gas, or revert for the out-of-gas halt.
     function charge(MachineHash.Frame memory f, uint256 cost, uint256 op) internal pure {
         // INVARIANT: running out of gas is an exceptional halt (not covered).
-        if (cost > f.gas) revert ExceptionalHaltNotSupported(op);
+        if (cost > f.gas) revert ExceptionalHalt(op);
         unchecked {
             f.gas -= cost;
         }

@@ -8,6 +8,7 @@ import {
     SmtOpening,
     BadChunkOpening,
     BadSmtOpening,
+    ExceptionalHalt,
     ExceptionalHaltNotSupported,
     InconsistentState,
     RecordMismatch,
@@ -53,7 +54,56 @@ contract StorageSteps is IStepClass {
     }
 
     /// @inheritdoc IStepClass
-    function run(bytes calldata proof, bytes32 preState) external pure returns (bytes32) {
+    /// @dev As in `CoreSteps`, the instruction runs in a self-call and an `ExceptionalHalt`
+    ///      becomes the halt transition, here with the interpreter's side effect: a cold
+    ///      slot or address read before running out of gas stays warmed.
+    function run(bytes calldata proof, bytes32 preState) external view returns (bytes32) {
+        try this.execute(proof, preState) returns (bytes32 postState) {
+            return postState;
+        } catch (bytes memory reason) {
+            if (reason.length != 36 || bytes4(reason) != ExceptionalHalt.selector) {
+                /// @solidity memory-safe-assembly
+                assembly {
+                    revert(add(reason, 0x20), mload(reason))
+                }
+            }
+            return _halt(proof, preState);
+        }
+    }
+
+    /// @dev The halt transition: gas 0, `PendingExit(HALT, 0, 0)`, pc, stack and memory
+    ///      kept; SLOAD, BALANCE, EXTCODESIZE, EXTCODEHASH and EXTCODECOPY with their
+    ///      operands on the stack warmed their slot / address before failing (out of gas).
+    function _halt(bytes calldata proof, bytes32 preState) private pure returns (bytes32) {
+        StepProof calldata p = StepLib.decode(proof);
+        (MachineHash.MachineState memory m, MachineHash.Frame memory f) = StepLib.open(p, preState);
+        (uint256 op,) = StepLib.opcode(p, f);
+        uint256 n = op == 0x3c ? 4 : 1;
+        bool warms = op == 0x54 || op == 0x31 || op == 0x3b || op == 0x3f || op == 0x3c;
+        if (warms && f.stackSize >= n) {
+            StepLib.openStack(p, f, n, op);
+            if (op == 0x54) {
+                Access memory a = _open(p, m, f, p.stack[0]);
+                if (!a.warm) {
+                    _warm(p, a);
+                    m.txContextHash = MachineHash.hash(a.txContext);
+                }
+            } else {
+                // The charge is made to fail: only the warm-set update is wanted here.
+                f.gas = type(uint128).max;
+                _access(p, m, f, address(uint160(p.stack[0])), 0, op);
+            }
+        }
+        f.gas = 0;
+        f.pendingOp = MachineHash.hash(MachineHash.PendingExit(MachineHash.PENDING_EXIT, 2, 0, 0));
+        return StepLib.commit(m, f);
+    }
+
+    /// @notice Execute the instruction (the body of `run`; reverts on a halt).
+    /// @param proof `abi.encode(StepProof)`.
+    /// @param preState The committed machine state before the step.
+    /// @return The committed machine state after the step.
+    function execute(bytes calldata proof, bytes32 preState) external pure returns (bytes32) {
         StepProof calldata p = StepLib.decode(proof);
         (MachineHash.MachineState memory m, MachineHash.Frame memory f) = StepLib.open(p, preState);
         (uint256 op,) = StepLib.opcode(p, f);
@@ -129,10 +179,10 @@ contract StorageSteps is IStepClass {
         uint256 dest = p.stack[1];
         uint256 size = p.stack[3];
         // INVARIANT: sizes beyond 4 GiB are out-of-gas halts (not covered in this class).
-        if (size > type(uint32).max) revert ExceptionalHaltNotSupported(op);
+        if (size > type(uint32).max) revert ExceptionalHalt(op);
         _access(p, m, f, target, 3 * ((size + 31) / 32), op);
         uint256 words = StepLib.wordsFor(f.memoryWords, dest, size);
-        if (words == type(uint256).max) revert ExceptionalHaltNotSupported(op);
+        if (words == type(uint256).max) revert ExceptionalHalt(op);
         StepLib.charge(f, StepLib.expansionCost(f.memoryWords, words), op);
         StepLib.grow(f, words);
         (MachineHash.AccountRecord memory a,) = _openAccount(p, m.worldRoot, target, 0);
@@ -184,8 +234,8 @@ contract StorageSteps is IStepClass {
             // EXTCODEHASH: zero for absent and empty (EIP-161) accounts.
             value = uint256(a.codeHash);
         }
-        // INVARIANT: a stack overflow (SELFBALANCE on a full stack) is a halt, not covered.
-        if (self_ && f.stackSize + 1 > StepLib.STACK_LIMIT) revert ExceptionalHaltNotSupported(op);
+        // INVARIANT: a stack overflow (SELFBALANCE on a full stack) is an exceptional halt.
+        if (self_ && f.stackSize + 1 > StepLib.STACK_LIMIT) revert ExceptionalHalt(op);
         f.stackHash = StackHash.push(below, value);
         if (self_) f.stackSize += 1;
         f.pc += 1;
@@ -243,10 +293,12 @@ contract StorageSteps is IStepClass {
     function _sstore(StepProof calldata p, MachineHash.MachineState memory m, MachineHash.Frame memory f) private pure {
         bytes32 below = StepLib.openStack(p, f, 2, 0x55);
         // INVARIANT: EIP-2200 sentry: SSTORE needs more than the call stipend left.
-        if (f.gas <= CALL_STIPEND) revert ExceptionalHaltNotSupported(0x55);
+        if (f.gas <= CALL_STIPEND) revert ExceptionalHalt(0x55);
         Access memory a = _open(p, m, f, p.stack[0]);
         uint256 value = p.stack[1];
         (uint256 cost, int256 refundDelta) = _sstoreGas(a.warm, a.original, a.current, value);
+        // INVARIANT: out of gas after the slot was warmed and the refund moved: not covered.
+        if (cost > f.gas) revert ExceptionalHaltNotSupported(0x55);
         StepLib.charge(f, cost, 0x55);
         // INVARIANT: a write in a static frame is an exceptional halt (not covered).
         if (a.context.isStatic) revert ExceptionalHaltNotSupported(0x55);

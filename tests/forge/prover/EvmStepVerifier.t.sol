@@ -128,7 +128,7 @@ contract EvmStepVerifierTest is ProverTestBase {
 
     function test_uncoveredStepsRevertWithTheirNamedError() public {
         uint256 n = vm.parseJsonUint(json, ".rejectionCount");
-        vm.assertEq(n, 3);
+        vm.assertEq(n, 4);
         for (uint256 i; i < n; ++i) {
             string memory key = _at(".rejections", i);
             bytes32 pre = vm.parseJsonBytes32(json, string.concat(key, ".preState"));
