@@ -19,8 +19,10 @@ import pytest
 from eth_account import Account
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from sha3 import keccak_256
 from step_programs import SENDER, TARGET, TRACE_CONTEXT, Push, assemble, push, trace_program
 from web3.contract import Contract
+from web3.exceptions import ContractCustomError
 
 from agents.evm.proof_abi import deploy_evm_step_verifier, encode_step_proof
 from agents.evm.trace import KIND_COPY_WORD, KIND_KECCAK_BLOCK, kind_name
@@ -40,6 +42,7 @@ ENV = ["ADDRESS", "CALLER", "CALLVALUE", "CALLDATASIZE", "RETURNDATASIZE", "ORIG
        "BLOBBASEFEE", "PC", "GAS", "MSIZE"]  # fmt: skip
 Item = str | int | Push
 SUB_STEPS = (KIND_KECCAK_BLOCK, KIND_COPY_WORD)
+UNSUPPORTED_HALT = "0x" + keccak_256(b"ExceptionalHaltNotSupported(uint256)").digest()[:4].hex()
 
 
 @st.composite
@@ -165,6 +168,44 @@ def test_random_steps_match_python(
                 assert post == trace.states[index + 1], (
                     f"step {index} ({kind_name(trace.kinds[index])}) differs from Python"
                 )
+
+
+@settings(
+    max_examples=100,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(program=programs(), spare=st.integers(0, 40_000))
+def test_out_of_gas_anywhere_matches_python(
+    verifier: Contract, program: tuple[bytes, bytes, dict[int, int]], spare: int
+) -> None:
+    """A random gas limit makes the program run out of gas at a random instruction: the
+    halting step (the last instruction step) is proven on-chain. The one uncovered halt,
+    SSTORE out of gas past the stipend, must revert with its named error."""
+    code, calldata, storage = program
+    gas_limit = 21_000 + 16 * len(calldata) + spare
+    with tempfile.TemporaryDirectory() as tmp:
+        with trace_program(
+            code, Path(tmp) / "db", calldata=calldata, storage=storage, gas_limit=gas_limit
+        ) as trace:
+            if trace.result is None:  # intrinsic gas not covered: an invalid transaction
+                return
+            steps = [i for i, k in enumerate(trace.kinds) if k < 0x100]
+            if not steps:
+                return
+            index = steps[-1]
+            kind = trace.kinds[index]
+            proof = encode_step_proof(prove_step(trace, index))
+            call = verifier.functions.step(TRACE_CONTEXT, 1, index, trace.states[index], proof)
+            if kind == 0x55:
+                try:
+                    post = call.call()
+                except ContractCustomError as error:
+                    assert str(error.data).startswith(UNSUPPORTED_HALT), error
+                    return
+            else:
+                post = call.call()
+            assert post == trace.states[index + 1], f"halting {kind_name(kind)} differs"
 
 
 def test_every_step_of_a_program_with_all_classes(verifier: Contract) -> None:
