@@ -154,6 +154,7 @@ def dispute(
             for number in range(first_block, last + 1):
                 block = client.w3.eth.get_block(number, full_transactions=True)
                 for tx in block["transactions"]:
+                    assert not isinstance(tx, bytes)
                     if tx["to"] is None or tx["to"].lower() not in targets:
                         continue
                     receipt = client.w3.eth.get_transaction_receipt(tx["hash"])

@@ -185,22 +185,20 @@ def trace_pack(
         chain_id, first_block, first_block, DaKind.CALLDATA, calldata_commitment(data)
     )
     block = BlockEnv(number=first_block, timestamp=1_700_000_000 + first_block, chain_id=chain_id)
-    traces = []
+    traces: list[Trace] = []
     for i, tx in enumerate(txs):
         pre_root = store.state_root()
-        trace = run_in_big_stack(
-            lambda tx=tx, pre_root=pre_root, i=i: trace_transaction(
-                store,
-                block,
-                tx,
-                USERS[i % len(USERS)],
-                trace_context=context,
-                tx_index=i + 1,
+        sender = USERS[i % len(USERS)]
+
+        def run(tx: Transaction = tx, sender: bytes = sender, pre_root: bytes = pre_root) -> Trace:
+            return trace_transaction(
+                store, block, tx, sender, trace_context=context, tx_index=len(traces) + 1,
                 backend_factory=lambda: store.at_root(pre_root),
             )  # fmt: skip
-        )
+
+        trace = run_in_big_stack(run)
         if trace.result is None or not trace.result.success:
-            raise AssertionError(f"ledger transaction {i} failed: {trace.error}")
+            raise AssertionError(f"pack transaction {i} failed: {trace.error}")
         traces.append(trace)
     return EvmPack(data, first_block, first_block, context, traces, step_depth, store)
 

@@ -97,10 +97,10 @@ def blocks(draw: st.DrawFn) -> list[Item]:
         )
         size = 0 if op == "RETURNDATACOPY" else draw(st.integers(0, 100))
         source, dest = draw(st.integers(0, 400)), draw(st.integers(0, 400))
-        items: list[Item] = [push(size), push(source), push(dest)]
+        copy: list[Item] = [push(size), push(source), push(dest)]
         if op == "EXTCODECOPY":
-            items.append(push(draw(st.sampled_from([int.from_bytes(TARGET, "big"), 0xDEAD]))))
-        return items + [op]
+            copy.append(push(draw(st.sampled_from([int.from_bytes(TARGET, "big"), 0xDEAD]))))
+        return copy + [op]
     if kind == "account":
         target = draw(st.sampled_from([int.from_bytes(SENDER, "big"), int.from_bytes(TARGET, "big"),
                                        0xDEAD, 3, 2**160 + 0xBEEF, 0]))  # fmt: skip
@@ -210,11 +210,12 @@ def test_out_of_gas_anywhere_matches_python(
 
 def test_every_step_of_a_program_with_all_classes(verifier: Contract) -> None:
     """Each covered step of one program touching every class, in order."""
-    code = assemble(
-        [push(3), push(4), "ADD", push(0xAB), push(40), "MSTORE", push(1200), push(3), "KECCAK256"]
-        + [push(2), "SLOAD", push(9), push(2), "SSTORE", push(7), "CALLDATALOAD", "CALLER"]
-        + ["DUP3", "SWAP2", "POP", "POP", "POP", "POP", "POP", "STOP"]
-    )
+    items: list[Item] = [
+        push(3), push(4), "ADD", push(0xAB), push(40), "MSTORE", push(1200), push(3), "KECCAK256",
+        push(2), "SLOAD", push(9), push(2), "SSTORE", push(7), "CALLDATALOAD", "CALLER",
+        "DUP3", "SWAP2", "POP", "POP", "POP", "POP", "POP", "STOP",
+    ]  # fmt: skip
+    code = assemble(items)
     with tempfile.TemporaryDirectory() as tmp:
         with trace_program(code, Path(tmp) / "db", calldata=b"\x01" * 50, storage={2: 3}) as trace:
             proven = 0

@@ -169,7 +169,7 @@ def halt_programs() -> list[tuple[str, bytes, int]]:
         ("warm BALANCE out of gas", assemble(["ADDRESS", "BALANCE"]), 21_000 + 2 + 50),
         (
             "huge EXTCODECOPY",
-            assemble([push(1 << 40)] + [push(0)] * 2 + [push(7), "EXTCODECOPY"]),
+            assemble([push(1 << 40), push(0), push(0), push(7), "EXTCODECOPY"]),
             10**6,
         ),
         ("SSTORE within the stipend", assemble([push(1), push(1), "SSTORE"]), 21_000 + 6 + 2000),

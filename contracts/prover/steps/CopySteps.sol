@@ -35,7 +35,7 @@ contract CopySteps is IStepClass {
         if (f.pendingOp == 0) revert WrongStepClass(0);
         bytes32[] calldata words = p.pending;
         // INVARIANT: the pending record is the frame's committed one.
-        if (words.length == 0 || StepLib._hashWords(words) != f.pendingOp) revert RecordMismatch(StepLib.REC_PENDING);
+        if (words.length == 0 || StepLib.hashWords(words) != f.pendingOp) revert RecordMismatch(StepLib.REC_PENDING);
         uint256 kind = uint256(words[0]);
         // INVARIANT: this contract runs copy sub-steps only.
         if (kind != MachineHash.PENDING_COPY_BYTES && kind != MachineHash.PENDING_COPY_CODE) {

@@ -303,7 +303,7 @@ library StepLib {
     {
         bytes32[] calldata words = p.frameContext;
         // INVARIANT: the context is the frame's committed context.
-        if (words.length != 18 || _hashWords(words) != f.contextHash) revert RecordMismatch(REC_FRAME_CONTEXT);
+        if (words.length != 18 || hashWords(words) != f.contextHash) revert RecordMismatch(REC_FRAME_CONTEXT);
         // The words hash to the committed record, so they are the clean words Python wrote.
         c = abi.decode(abi.encodePacked(words), (MachineHash.FrameContext));
     }
@@ -316,7 +316,7 @@ library StepLib {
     {
         bytes32[] calldata words = p.txContext;
         // INVARIANT: the transaction context is the committed one.
-        if (words.length != 12 || _hashWords(words) != m.txContextHash) revert RecordMismatch(REC_TX_CONTEXT);
+        if (words.length != 12 || hashWords(words) != m.txContextHash) revert RecordMismatch(REC_TX_CONTEXT);
         c = abi.decode(abi.encodePacked(words), (MachineHash.TxContext));
     }
 
@@ -328,7 +328,7 @@ library StepLib {
     {
         bytes32[] calldata words = p.txEnv;
         // INVARIANT: the environment is the committed one.
-        if (words.length != 17 || _hashWords(words) != m.txEnvHash) revert RecordMismatch(REC_TX_ENV);
+        if (words.length != 17 || hashWords(words) != m.txEnvHash) revert RecordMismatch(REC_TX_ENV);
         e = abi.decode(abi.encodePacked(words), (MachineHash.TxEnv));
     }
 
@@ -339,7 +339,7 @@ library StepLib {
     }
 
     /// @notice `keccak256` of a calldata word array's contents.
-    function _hashWords(bytes32[] calldata words) internal pure returns (bytes32 h) {
+    function hashWords(bytes32[] calldata words) internal pure returns (bytes32 h) {
         /// @solidity memory-safe-assembly
         assembly {
             let m := mload(0x40)
