@@ -16,7 +16,9 @@ log; every ``applies_per_node_merge`` applies (and at :meth:`MerkleStore.flush`)
 logged nodes are merged into the hash-keyed node table in one transaction, and the
 store merges a leftover log when it opens. Hash keys are random, so each node inserted
 touches its own B-tree page; merging many applies at once instead of inserting ~36
-nodes per ERC-20 transfer is what makes the per-apply write cheap.
+nodes per ERC-20 transfer is what makes the per-apply write cheap. A store opened by
+another process while the writer runs reads the roots committed before it opened; later
+ones become readable there after the writer's next merge.
 
 By default commits are not fsynced one by one (an fsync per transaction would cap the
 store at a few hundred transactions per second); LMDB then keeps atomicity and
