@@ -11,11 +11,15 @@ at a time; no pipelining). The proposer of height ``F.number + 1`` is voter
 periods since F was finalized here: if the proposer is down or has nothing to propose,
 the next one takes over. A proposal is the block in the codec of
 :mod:`agents.producer.blocks` plus the proposer's signature over the block hash
-(``keccak256("altrollup.proposal.v1" || hash)``, ``r || s || v``); peers accept it from
-the proposer of the current attempt or an earlier one, re-execute it on F's state
-(:func:`~agents.producer.blocks.reexecute_block`), and import it into their voter.
-Competing proposals for one height (a slow proposer, then its successor) are both
-imported; GRANDPA finalizes at most one.
+(``keccak256("altrollup.proposal.v1" || hash)``, ``r || s || v``); peers accept one
+proposal per member and height (attempt counters differ between producers by when they
+saw F finalized, so the slot rule decides who proposes, not what a peer may import),
+re-execute it on F's state (:func:`~agents.producer.blocks.reexecute_block`), and
+import it into their voter. Competing proposals for one height (a slow proposer, then
+its successor) are all imported; GRANDPA finalizes at most one. A vote for a block we
+never received makes the sync thread fetch it from the peers
+(``altrollup_getCandidate``), so every voter ends up seeing every proposal and the
+prevotes converge (longest chain, ties to the lowest hash).
 
 Messages between producers are JSON-RPC calls on each producer's port:
 ``altrollup_proposeBlock(block, signature)``, ``altrollup_grandpaVote(hex)``
@@ -193,6 +197,8 @@ class Consensus:
         self.lock = threading.RLock()
         self.candidates: dict[bytes, ExecutedBlock] = {}
         self.future: dict[bytes, Block] = {}  # signed proposals above the next height
+        self._wanted: set[bytes] = set()  # voted-for blocks we do not have
+        self._sync_now = threading.Event()
         self.head_since = node.clock_ms()
         self._timer_at: int | None = None
         self._timer_event = threading.Event()
@@ -227,15 +233,43 @@ class Consensus:
     def stop(self) -> None:
         self._stop.set()
         self._timer_event.set()
+        self._sync_now.set()
         self._timer_thread.join(timeout=5)
         self._sync_thread.join(timeout=10)
 
     def _sync_loop(self) -> None:
-        while not self._stop.wait(1.0):
+        last_catch_up = 0.0
+        while not self._stop.is_set():
+            self._sync_now.wait(1.0)
+            self._sync_now.clear()
             try:
-                self.catch_up()
+                self._fetch_wanted()
+                if time.monotonic() - last_catch_up >= 1.0:
+                    last_catch_up = time.monotonic()
+                    self.catch_up()
             except Exception as exc:  # noqa: BLE001 - keep syncing; report it
                 self.node.log("sync_error", error=repr(exc))
+
+    def _fetch_wanted(self) -> None:
+        """Fetch proposals that peers voted for and we never received."""
+        with self.lock:
+            wanted, self._wanted = self._wanted, set()
+        for block_hash in wanted:
+            for peer in self.peers:
+                try:
+                    found = peer.client.call("altrollup_getCandidate", "0x" + block_hash.hex())
+                    block = Block.from_json(found) if found else None
+                except (RpcTransportError, RpcCallError, BlockFormatError):
+                    continue
+                if block is None:
+                    continue
+                with self.lock:
+                    if block.hash in self.candidates or block.number != self.node.head.number + 1:
+                        break
+                    if self._import(block):
+                        self.node.log("fetched_proposal", number=block.number,
+                                      hash="0x" + block.hash.hex(), peer=peer.url)  # fmt: skip
+                break
 
     def _timer_loop(self) -> None:
         while not self._stop.is_set():
@@ -417,12 +451,13 @@ class Consensus:
                 if len(self.future) < 1024:
                     self.future[block.hash] = block
                 return True
-            allowed = {
-                self.voter_set.voters[self.proposer(block.number, a)].address
-                for a in range(self.attempt() + 2)
-            }
-            if signer not in allowed:
-                raise RpcError(PROPOSAL_REJECTED, "proposal not signed by a proposer of this slot")
+            # Any member's proposal for the next height is imported (attempt counters
+            # differ between producers by their finalization times; refusing a valid
+            # proposal some peers hold would split the prevotes); one per producer and
+            # height, so a member cannot flood the tree.
+            if any(e.block.number == block.number and e.block.producer == signer
+                   for e in self.candidates.values()):  # fmt: skip
+                raise RpcError(PROPOSAL_REJECTED, "this producer already proposed this height")
             if not self._import(block):
                 raise RpcError(PROPOSAL_REJECTED, "proposal does not re-execute")
         self.node.log("proposal_imported", number=block.number, hash="0x" + block.hash.hex(),
@@ -504,6 +539,14 @@ class Consensus:
             raise RpcError(INVALID_PARAMS, f"invalid vote: {exc}") from None
         with self.lock:
             self._handle(VoteReceived(vote, self.node.clock_ms()))
+            target = vote.vote.block_hash
+            if (
+                vote.vote.block_number > self.node.head.number
+                and target not in self.candidates
+                and self.voter.state.tree.blocks.get(target) is None
+            ):
+                self._wanted.add(target)  # a block we missed: the sync thread fetches it
+                self._sync_now.set()
         return True
 
     def on_certificate(self, params: Any) -> bool:
