@@ -12,10 +12,12 @@ the same ``--state-dir`` resumes.
 
 from __future__ import annotations
 
+import random
 import signal
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from types import FrameType
 
@@ -119,6 +121,21 @@ def _progress(started: float) -> Callable[[str], None]:
     help="Seconds a pack can be challenged (tier 3 after it).",
 )
 @click.option("--block-time", type=click.IntRange(10, 60000), default=250, show_default=True)
+@click.option(
+    "--dispute-clock",
+    type=click.IntRange(5, 86400),
+    default=120,
+    show_default=True,
+    help="Seconds each player of a dispute game has on its chess clock.",
+)
+@click.option(
+    "--faulty-verifier",
+    "faulty_verifier",
+    default=None,
+    metavar="TX|random",
+    help="Fault injection: the last verifier posts a wrong root from L2 transaction TX "
+    "(or a random one of the first 20); the challenger must win and the rollup revert.",
+)
 @click.option("--exit-when-ready", is_flag=True, help="Stop once everything is up (for scripts).")
 def devnet(
     state_dir: Path,
@@ -133,11 +150,14 @@ def devnet(
     da: str,
     challenge_window: int,
     block_time: int,
+    dispute_clock: int,
+    faulty_verifier: str | None,
     exit_when_ready: bool,
 ) -> None:
     """Start (or resume) the devnet and keep it running until Ctrl-C."""
     started = time.monotonic()
     report = _progress(started)
+    lie_at_tx = _faulty_transaction(faulty_verifier, verifiers)
     try:
         request = load_request(request_file)
     except RequestError as error:
@@ -188,7 +208,11 @@ def devnet(
             info,
             deployments,
             state_dir,
-            StackConfig(challenge_window=challenge_window),
+            StackConfig(
+                challenge_window=challenge_window,
+                challenger_clock=dispute_clock,
+                defender_clock=dispute_clock,
+            ),
             report,
         )
         click.echo(f"  Rollup        {stack.rollup} (genesis root 0x{stack.genesis_root.hex()})")
@@ -206,6 +230,11 @@ def devnet(
             challenger_key=keys[8],
             stake_of=lambda address: registry.active_stake(address, stack.stake_token),
         )
+        if lie_at_tx is not None:
+            settings = replace(settings, faulty_verifier_lie_at_tx=lie_at_tx)
+            report(
+                f"fault        verifier-{verifiers - 1} will lie from L2 transaction {lie_at_tx}"
+            )
         if settings.producers:
             supervisor = Supervisor(state_dir)
             leftovers = supervisor.stop_leftovers()
@@ -253,6 +282,21 @@ def devnet(
     finally:
         if anvil is not None:
             anvil.stop()
+
+
+def _faulty_transaction(value: str | None, verifiers: int) -> int | None:
+    """``--faulty-verifier``: a transaction ordinal, or a random one of the first 20."""
+    if value is None:
+        return None
+    if verifiers < 2:
+        raise AltrollupError("--faulty-verifier needs --verifiers 2 or more (one must be honest)")
+    if value == "random":
+        return random.randint(1, 20)
+    if not value.isdigit() or int(value) < 1:
+        raise AltrollupError(
+            f"--faulty-verifier expects a transaction number >= 1 or 'random', got {value!r}"
+        )
+    return int(value)
 
 
 def _settings(

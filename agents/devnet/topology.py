@@ -10,10 +10,14 @@ sequencers, the staked operators eligible as verifiers, the contracts) to the
 2. once the producers answer: **aggregators** forwarding to every producer; **verifiers**
    (staked operators eligible in the Rollup's stake token) following the producers; the
    **dashboard**;
-3. once the verifiers have their state: a **defender** per verifier (the
+3. once the verifiers have their state: a **defender** per honest verifier (the
    challenger/defender agent with the verifier's key and EVM view, answering challenges
    to the verifier's packs) and the standalone **challenger** (an unstaked key, the first
    verifier's EVM view) that disputes wrong packs.
+
+With ``faulty_verifier_lie_at_tx`` the last verifier posts one wrong pack
+(``--lie-at-tx``, :mod:`agents.verifier.faults`) and runs no defender; the challenger
+(which sees the first verifier's honest view) disputes it and wins.
 
 Every process gets ``--state-dir <state>/<name>`` (or its database there) and logs to
 ``<state>/logs/<name>.log``. Nothing here starts anything.
@@ -62,6 +66,7 @@ class DevnetSettings:
     pack_interval: float = 4.0
     da: str = "calldata"
     poll_interval: float = 0.5
+    faulty_verifier_lie_at_tx: int | None = None  # the last verifier lies (fault injection)
 
 
 @dataclass(frozen=True)
@@ -185,6 +190,7 @@ def plan_processes(settings: DevnetSettings, ports: Ports) -> list[list[ProcessS
                 ready_method="eth_chainId",
             )
         )
+    faulty = len(settings.verifiers) - 1 if settings.faulty_verifier_lie_at_tx else None
     for index, operator in enumerate(settings.verifiers):
         verifier_dir = state / f"verifier-{index}"
         args = [
@@ -215,6 +221,11 @@ def plan_processes(settings: DevnetSettings, ports: Ports) -> list[list[ProcessS
             "--metrics-port",
             str(ports.metrics[f"verifier-{index}"]),
         ]
+        if index == faulty:
+            # eager to post, so the lie usually lands before the honest pack of its range
+            interval = args.index("--pack-interval") + 1
+            args[interval] = str(settings.pack_interval / 4)
+            args += ["--lie-at-tx", str(settings.faulty_verifier_lie_at_tx)]
         rest.append(
             ProcessSpec(
                 name=f"verifier-{index}",
@@ -222,6 +233,8 @@ def plan_processes(settings: DevnetSettings, ports: Ports) -> list[list[ProcessS
                 ready_url=url(ports.metrics[f"verifier-{index}"]) + "/metrics",
             )
         )
+        if index == faulty:
+            continue  # nobody defends the lie: it loses its game on the clock
         agents.append(
             _agent_spec(
                 f"defender-{index}",

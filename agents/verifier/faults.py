@@ -1,12 +1,13 @@
 """Fault injection: a verifier that posts a wrong state root (``--lie-at-tx N``).
 
 For devnets and tests of the dispute path only. The faulty verifier re-executes honestly
-like any other, but the first pack it builds that covers L2 transaction ``N`` (1-based,
-counted over the whole chain from genesis) claims a wrong state root after that
-transaction and after every later one in the pack: each such root ``r`` is replaced by
+like any other, but the first pack it posts that holds L2 transaction ``N`` or a later
+one (1-based, counted over the whole chain from genesis) claims a wrong state root after
+that transaction (or the pack's first one, if another verifier posted ``N`` first) and
+after every later one in the pack: each such root ``r`` is replaced by
 ``keccak256("altrollup.fault" || r)``, in the per-transaction roots commitment, the final
-state root and the blocks of the DA payload alike, so the pack is self-consistent and
-only re-execution tells it is wrong. The lie is told once: after the pack is defeated
+state root and the blocks of the DA payload alike (re-linked by parent hash), so the
+pack is self-consistent and only re-execution tells it is wrong. The lie is told once: after the pack is defeated
 and invalidated, the verifier posts the honest pack like everybody else.
 """
 
@@ -52,9 +53,11 @@ def corrupt_blocks(blocks: Sequence[Block], txs_before: int, lie_at_tx: int) -> 
         if not lying:
             corrupted.append(block)
             continue
+        parent = corrupted[-1].hash if corrupted else block.parent_hash
         corrupted.append(
             replace(
                 block,
+                parent_hash=parent,  # the lying blocks form a chain of their own
                 tx_state_roots=tuple(roots),
                 tx_roots_commitment=tx_roots_commitment(roots),
                 state_root=last_wrong,

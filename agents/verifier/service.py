@@ -567,13 +567,16 @@ def _with_fault(verifier: Verifier, blocks: list[Block], row_id: int | None) -> 
         return blocks
     recorded = verifier.store.meta(FAULT_ROW)
     if row_id is None and recorded is not None:
-        return blocks  # the lie was told already
+        lost_race = verifier.store.pack(int(recorded)).status is PackStatus.SUPERSEDED
+        if not lost_race:
+            return blocks  # the lie was told already
     if row_id is not None and recorded != str(row_id):
         return blocks
     before = _txs_before(verifier, blocks[0].number)
-    if not faults.covers(blocks, before, lie_at):
+    start = max(lie_at, before + 1)  # a lying pack that lost the race lies in the next one
+    if not faults.covers(blocks, before, start):
         return blocks
-    return faults.corrupt_blocks(blocks, before, lie_at)
+    return faults.corrupt_blocks(blocks, before, start)
 
 
 def post_next(verifier: Verifier, state: L1State, local: LocalChain) -> int:

@@ -10,9 +10,9 @@ from agents.producer.blocks import Block, tx_roots_commitment
 from agents.verifier.faults import corrupt_blocks, covers, wrong_root
 
 
-def block(number: int, roots: list[bytes], parent_root: bytes) -> Block:
+def block(number: int, roots: list[bytes], parent_root: bytes, parent_hash: bytes) -> Block:
     return Block(
-        parent_hash=bytes(32),
+        parent_hash=parent_hash,
         number=number,
         timestamp_ms=number * 1000,
         producer=bytes(20),
@@ -41,7 +41,9 @@ def test_lie_starts_exactly_at_the_chosen_transaction(
     blocks: list[Block] = []
     root = bytes(32)  # the pre-state
     for number, size in enumerate(sizes, start=1):
-        blocks.append(block(number, [bytes([next(counter)]) * 32 for _ in range(size)], root))
+        roots = [bytes([next(counter)]) * 32 for _ in range(size)]
+        parent_hash = blocks[-1].hash if blocks else bytes(32)
+        blocks.append(block(number, roots, root, parent_hash))
         root = blocks[-1].state_root
     total = sum(sizes)
     lie_at = data.draw(st.integers(1, txs_before + total + 2))
@@ -53,6 +55,8 @@ def test_lie_starts_exactly_at_the_chosen_transaction(
         zip(honest_roots, claimed_roots, strict=True), start=txs_before + 1
     ):
         assert claimed == (wrong_root(honest) if ordinal >= lie_at else honest)
+    for parent, child in zip(lied, lied[1:], strict=False):
+        assert child.parent_hash == parent.hash  # still one chain
     claimed_root = bytes(32)
     for original, claimed in zip(blocks, lied, strict=True):
         assert claimed.transactions == original.transactions
