@@ -25,7 +25,9 @@ Messages between producers are JSON-RPC calls on each producer's port:
 ``altrollup_proposeBlock(block, signature)``, ``altrollup_grandpaVote(hex)``
 (``SignedVote.encode``), ``altrollup_grandpaCertificate(hex)`` (``encode_certificate``),
 ``altrollup_getCandidate(hash)`` (a proposal by hash, for a producer that missed it),
-``altrollup_getFinalityCertificate()`` (the certificate of the last finalized block).
+``altrollup_getFinalityCertificate()`` (the certificate of the last finalized block),
+``altrollup_grandpaVotes(round)`` (every vote held for a round: a voter whose round
+lags fetches a peer's two latest rounds and jumps ahead once one is completable).
 One sender thread per peer delivers them in order, retrying a peer that is down.
 
 The voter's ``PersistState`` snapshot is written to ``grandpa.json`` (fsync, atomic
@@ -54,6 +56,7 @@ from agents.producer.finality.messages import (
     recover_address,
     sign_digest,
 )
+from agents.producer.finality.rounds import all_votes
 from agents.producer.grandpa import (
     BlockImported,
     BroadcastCertificate,
@@ -247,6 +250,7 @@ class Consensus:
                 if time.monotonic() - last_catch_up >= 1.0:
                     last_catch_up = time.monotonic()
                     self.catch_up()
+                    self.catch_up_rounds()
             except Exception as exc:  # noqa: BLE001 - keep syncing; report it
                 self.node.log("sync_error", error=repr(exc))
 
@@ -571,6 +575,41 @@ class Consensus:
             return executed.block.to_json()
         block = self.node.chain.block_by_hash(block_hash)
         return None if block is None else block.to_json()
+
+    def on_get_votes(self, params: Any) -> list[str]:
+        """Every vote we hold for one round (catch-up of a voter whose round lags)."""
+        (value,) = positional_params(params, 1, 1)
+        if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+            raise RpcError(INVALID_PARAMS, "invalid argument 0: expected a round number")
+        with self.lock:
+            held = self.voter.state.rounds.get(value)
+            return [] if held is None else [v.encode().hex() for v in all_votes(held)]
+
+    def catch_up_rounds(self) -> None:
+        """A voter that lags in rounds (it started late or was down) asks a peer that is
+        ahead for the votes of its two latest rounds: once a later round is completable
+        from them, our voter jumps there (the votes are signed, so checked here)."""
+        with self.lock:
+            mine = self.voter.round
+        for peer in self.peers:
+            try:
+                status = peer.client.call("altrollup_nodeStatus")
+                theirs = int(status["consensus"]["round"])
+                if theirs <= mine + 1:
+                    continue
+                encoded = []
+                for round_number in (theirs - 2, theirs - 1):
+                    encoded += peer.client.call("altrollup_grandpaVotes", round_number)
+                votes = [SignedVote.decode(bytes.fromhex(v)) for v in encoded]
+            except (RpcTransportError, RpcCallError, KeyError, TypeError, ValueError):
+                continue
+            with self.lock:
+                for vote in votes:
+                    self._handle(VoteReceived(vote, self.node.clock_ms()))
+                caught = self.voter.round
+            if caught > mine:
+                self.node.log("rounds_caught_up", before=mine, after=caught, peer=peer.url)
+            return
 
     def on_get_certificate(self, params: Any) -> str | None:
         """The certificate proving our last finalized block (``None`` before any)."""

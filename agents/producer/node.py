@@ -450,6 +450,7 @@ class ProducerNode:
             dispatcher.register(
                 "altrollup_getFinalityCertificate", self.consensus.on_get_certificate
             )
+            dispatcher.register("altrollup_grandpaVotes", self.consensus.on_get_votes)
             self.consensus.start()
         self._thread = threading.Thread(target=self._builder_loop, name="builder", daemon=True)
         self._thread.start()

@@ -43,17 +43,7 @@ def producer_set(tmp_path: Path, count: int, extra_args: list[str]) -> list[Node
         nodes.append(NodeProcess(tmp_path / f"p{i}", extra, port=ports[i]))
     for node in nodes:
         node.start()
-    # Let the voters that started last reach the others' round before load arrives: a
-    # voter that finalizes blocks through a certificate while its round still lags can
-    # stall (see docs/node.md, "Limits").
-    clients = [JsonRpcClient(node.url, timeout=10) for node in nodes]
-    deadline = time.monotonic() + 30
-    while True:
-        rounds = [c.call("altrollup_nodeStatus")["consensus"]["round"] for c in clients]
-        if max(rounds) - min(rounds) <= 1:
-            return nodes
-        assert time.monotonic() < deadline, f"voters did not reach one round: {rounds}"
-        time.sleep(0.05)
+    return nodes
 
 
 @pytest.fixture
