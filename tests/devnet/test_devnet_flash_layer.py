@@ -180,7 +180,7 @@ def test_flash_layer_life_with_a_faulty_verifier(tmp_path: Path) -> None:
         )
         w3 = Web3(Web3.HTTPProvider(rpc))
         user = Account.from_key(keys[6])
-        recipient = "0x00000000000000000000000000000000000A11CE"
+        recipient = Web3.to_checksum_address("0x00000000000000000000000000000000000a11ce")
         withdrawals = w3.eth.contract(
             address=Web3.to_checksum_address(L2_WITHDRAWALS_ADDRESS),
             abi=load_artifact("L2Withdrawals").abi,
