@@ -17,7 +17,7 @@ export PATH := $(CURDIR)/$(BIN):$(CURDIR)/node_modules/.bin:$(PATH)
 
 .PHONY: setup browser devnet test build lint bench clean
 
-setup: $(VENV)/.installed node_modules/.installed browser
+setup: $(VENV)/.installed node_modules/.installed
 	@# Links are refreshed every time: a clone elsewhere may have repointed them.
 	@# py-solc-x (and through it ape-solidity) looks for `solc-v<version>` in ~/.solcx.
 	@mkdir -p $(SOLCX_DIR)
@@ -35,7 +35,8 @@ $(VENV)/.installed: pyproject.toml
 	$(BIN)/python -m pip install --quiet --no-deps 'ape-foundry==0.8.11'
 	touch $@
 
-# Headless Chromium + chromedriver (Debian packages) for the dashboard's browser test.
+# Headless Chromium + chromedriver (Debian packages) for the dashboard's browser test
+# (only `make test` needs them; the devnet does not).
 browser:
 	@test -x /usr/bin/chromium -a -x /usr/bin/chromedriver || { \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
@@ -51,7 +52,7 @@ build: setup
 devnet: setup build
 	$(BIN)/altrollup devnet $(DEVNET_ARGS)
 
-test: setup build
+test: setup build browser
 	forge test
 	@# The EVM recurses per call frame (1024 deep): give the pytest workers a large C stack.
 	ulimit -s unlimited 2>/dev/null || ulimit -s 1048576 2>/dev/null || true; \
