@@ -4,9 +4,11 @@ Starts the devnet as a user would (a fresh state directory, free ports), sends o
 transfer through the printed RPC URL as soon as it answers, and measures from the
 command's start:
 
-* ``ready``            — the devnet prints "devnet running" (every role answers);
+* ``producer RPC up``   — the devnet reports its first producer ready (the transfer is
+  sent then);
 * ``first tier-1 block`` — the transfer's block is produced (tier 1: producer consensus;
   with one producer, a sealed block);
+* ``every role ready``  — the devnet prints "devnet running" (every role answers);
 * ``first tier-2 pack`` — the Rollup has a pack with an affirmation quorum;
 * ``first tier-3 pack`` — the Rollup's ``lastFinalized`` moves past genesis (the devnet's
   challenge window, ``--challenge-window``, is part of this).
@@ -65,13 +67,12 @@ def one_run(challenge_window: int, timeout: float) -> dict[str, float]:
             for line in process.stdout:
                 if " L1           " in line:
                     l1 = _value_after(line, " L1           ")
-                if "  RPC URL       " in line:
-                    rpc = _value_after(line, "  RPC URL       ")
-                if "devnet running" in line:
-                    marks["ready"] = time.monotonic() - started
+                if "producer-0 " in line and " ready after " in line:
+                    rpc = _value_after(line, " at ")  # the RPC answers: send right away
                     break
             if rpc is None or l1 is None:
-                raise RuntimeError("the devnet stopped before it was ready")
+                raise RuntimeError("the devnet stopped before its producer was ready")
+            marks["producer RPC up"] = time.monotonic() - started
             w3 = Web3(Web3.HTTPProvider(rpc))
             sender = Account.from_key(funded_private_keys(10)[4])
             tx = sender.sign_transaction(
@@ -88,6 +89,10 @@ def one_run(challenge_window: int, timeout: float) -> dict[str, float]:
             w3.eth.send_raw_transaction(tx.raw_transaction)
             w3.eth.wait_for_transaction_receipt(tx.hash, timeout=timeout, poll_latency=0.02)
             marks["first tier-1 block"] = time.monotonic() - started
+            for line in process.stdout:
+                if "devnet running" in line:
+                    marks["every role ready"] = time.monotonic() - started
+                    break
             deployments = json.loads((state / "deployments.json").read_text())
             address = deployments["31337"]["Rollup:1"]["address"]
             rollup = RollupContract.at(L1Client.connect(l1), address)
@@ -96,7 +101,7 @@ def one_run(challenge_window: int, timeout: float) -> dict[str, float]:
                 count = rollup.pack_count()
                 if "first tier-2 pack" not in marks and any(
                     rollup.tier_of(pack) in (Tier.VERIFICATION_FINAL, Tier.ROLLUP_FINAL)
-                    for pack in range(1, count)
+                    for pack in range(1, count + 1)
                 ):
                     marks["first tier-2 pack"] = time.monotonic() - started
                 if rollup.last_finalized() > 0:
@@ -115,7 +120,13 @@ def main() -> None:
     parser.add_argument("--timeout", type=float, default=300.0)
     args = parser.parse_args()
     runs = [one_run(args.challenge_window, args.timeout) for _ in range(args.runs)]
-    names = ["ready", "first tier-1 block", "first tier-2 pack", "first tier-3 pack"]
+    names = [
+        "producer RPC up",
+        "first tier-1 block",
+        "every role ready",
+        "first tier-2 pack",
+        "first tier-3 pack",
+    ]
     print(f"altrollup devnet, challenge window {args.challenge_window}s, {args.runs} runs")
     print(f"{'milestone':<22}{'median s':>10}{'best s':>10}")
     for name in names:

@@ -170,9 +170,16 @@ def devnet(
             anvil = AnvilProcess(
                 port=l1_port,
                 log_path=state_dir / "logs" / "anvil.log",
-                # An L1 block every second, as the verifiers judge an L2 block only once
-                # the L1 has moved past its time (deposits and forced txs are final).
-                extra_args=["--state", str(state_dir / "l1-state.json"), "--block-time", "1"],
+                # Transactions mine at once, and an (empty) L1 block comes every second
+                # besides: verifiers judge an L2 block only once the L1 has moved past
+                # its time (deposits and forced transactions up to it are final).
+                extra_args=[
+                    "--state",
+                    str(state_dir / "l1-state.json"),
+                    "--block-time",
+                    "1",
+                    "--mixed-mining",
+                ],
             )
             try:
                 anvil.start()

@@ -203,9 +203,10 @@ class Supervisor:
         children = [self.start(spec) for spec in specs]
         for child in children:
             self.wait_ready(child)
+            where = f" at {child.spec.ready_url}" if child.spec.ready_url else ""
             report(
                 f"{child.spec.name:<12} pid {child.pid} ready after "
-                f"{self._clock() - started:.2f}s (log {child.log_path})"
+                f"{self._clock() - started:.2f}s{where} (log {child.log_path})"
             )
 
     # -- watching and stopping --------------------------------------------------------
