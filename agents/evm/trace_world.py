@@ -34,6 +34,10 @@ from agents.evm.commitment import (
 from agents.evm.state import State
 from agents.evm.store import AccountRecord, MerkleStore, StateView, storage_key
 
+COLLECT_MIN_NODES = 1 << 18
+"""The mirror's node overlay is garbage-collected once it holds this many nodes (then
+whenever it doubles): ~60 MB of nodes."""
+
 
 class OverlayNodes(dict[bytes, bytes]):
     """SMT node store: new nodes live here, misses fall through to a base store."""
@@ -191,6 +195,53 @@ class WorldMirror:
     slot_owners: dict[int, tuple[dict[int, int], bytes]] = field(default_factory=dict)
     state: State | None = None
     changes: int = 0
+    permanent: frozenset[bytes] = frozenset()
+    collect_at: int = COLLECT_MIN_NODES
+
+    def collect_garbage(self) -> int:
+        """Drop the overlay nodes that no current root reaches; the number dropped.
+
+        Every update leaves the old path's nodes behind (O(log n) per changed key), so a
+        long transaction would otherwise grow the overlay with its step count. Kept: the
+        ``permanent`` nodes (the committed pre-state when the backend has no node store
+        of its own) and everything reachable from the world root, the current storage
+        roots and the access-set roots; the base store's nodes are never in the overlay.
+        """
+        nodes = self.nodes
+        live: set[bytes] = set(self.permanent)
+        roots = [
+            self.warm_addresses, self.warm_slots, self.transient, self.created,
+            self.touched.root, self.destructed.root, *self.storage_roots.values(),
+            *(r.storage_root for r in self.records.values() if r is not None),
+        ]  # fmt: skip
+        pending = [(root, False) for root in roots] + [(self.root, True), (self.pre_root, True)]
+        while pending:
+            node, is_world = pending.pop()
+            if node in live:
+                continue
+            preimage = dict.get(nodes, node)
+            if preimage is None:  # empty, or in the base store
+                continue
+            live.add(node)
+            if len(preimage) == smt.INTERNAL_PREIMAGE_LENGTH:
+                pending.append((preimage[:32], is_world))
+                pending.append((preimage[32:], is_world))
+            elif is_world and len(preimage) == smt.LEAF_PREIMAGE_LENGTH:
+                record_hash = preimage[33:]
+                encoded = dict.get(nodes, record_hash)
+                if encoded is not None:
+                    live.add(record_hash)
+                    pending.append((AccountRecord.decode(encoded).storage_root, False))
+        dead = [node for node in nodes if node not in live]
+        for node in dead:
+            del nodes[node]
+        return len(dead)
+
+    def maybe_collect(self) -> None:
+        """Collect when the overlay doubled since the last collection (amortized O(1))."""
+        if len(self.nodes) >= self.collect_at:
+            self.collect_garbage()
+            self.collect_at = max(COLLECT_MIN_NODES, 2 * len(self.nodes))
 
     def record(self, address: bytes) -> AccountRecord | None:
         """The mirrored (current) account record of ``address``."""
@@ -358,9 +409,18 @@ class WorldMirror:
             self.touched.sync(nodes, state.touched)
         if destructed_changed:
             self.destructed.sync(nodes, state.destroyed)
+        if len(nodes) >= self.collect_at:
+            self.maybe_collect()
 
 
 def new_world_mirror(backend: StateBackend) -> WorldMirror:
     """A mirror positioned on ``backend``'s committed state."""
     nodes, root, pre_record = pre_state_of(backend)
-    return WorldMirror(nodes=nodes, pre_root=root, pre_record=pre_record, root=root)
+    return WorldMirror(
+        nodes=nodes,
+        pre_root=root,
+        pre_record=pre_record,
+        root=root,
+        permanent=frozenset(nodes),
+        collect_at=max(COLLECT_MIN_NODES, 2 * len(nodes)),
+    )
