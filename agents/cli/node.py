@@ -19,6 +19,7 @@ from agents.cli import AltrollupError
 
 if TYPE_CHECKING:
     from agents.producer.consensus import ConsensusConfig
+    from agents.verifier.finality import L1Finality
 
 
 def _parse_aggregators(values: tuple[str, ...]) -> dict[str, str]:
@@ -64,6 +65,27 @@ def _consensus_config(
         if not url.startswith("http://"):
             raise AltrollupError(f"--peer expects http://HOST:PORT, got {url!r}")
     return ConsensusConfig(key, addresses, tuple(peers), set_id, gossip_ms, slot_timeout_ms)
+
+
+def _l1_oracle(l1_rpc: str | None, rollup_address: str | None) -> L1Finality | None:
+    """Tiers 2 and 3 read from the Rollup contract every 2 s (None: genesis only)."""
+    if l1_rpc is None and rollup_address is None:
+        return None
+    if l1_rpc is None or rollup_address is None:
+        raise AltrollupError("--l1-rpc and --rollup go together")
+    _parse_address(rollup_address, "--rollup")
+    from agents.l1.client import L1Client, L1Error
+    from agents.l1.rollup import RollupContract
+    from agents.verifier.finality import L1Finality
+
+    try:
+        rollup = RollupContract.at(L1Client.connect(l1_rpc, timeout=10.0), rollup_address)
+        oracle = L1Finality(rollup)
+        oracle.refresh()
+    except (L1Error, OSError, ValueError) as exc:
+        raise AltrollupError(f"cannot read the Rollup at {rollup_address}: {exc}") from None
+    oracle.start(2.0)
+    return oracle
 
 
 @click.command("run")
@@ -157,6 +179,13 @@ def _consensus_config(
     show_default=True,
     help="After this, the next producer in line proposes.",
 )
+@click.option("--l1-rpc", help="L1 JSON-RPC URL: tiers 2/3 (safe/finalized) from the Rollup.")
+@click.option(
+    "--rollup",
+    "rollup_address",
+    metavar="ADDR",
+    help="The Rollup contract on L1 (with --l1-rpc).",
+)
 @click.option(
     "--sync-state",
     is_flag=True,
@@ -170,7 +199,8 @@ def run(
     coinbase: str, aggregators: tuple[str, ...], silence_timeout_ms: int,
     defer_timeout_ms: int, allow_unprotected: bool, min_gas_price: int,
     voter_key: str | None, validators: tuple[str, ...], peers: tuple[str, ...], set_id: int,
-    gossip_ms: int, slot_timeout_ms: int, sync_state: bool, quiet: bool,
+    gossip_ms: int, slot_timeout_ms: int, l1_rpc: str | None, rollup_address: str | None,
+    sync_state: bool, quiet: bool,
 ) -> None:  # fmt: skip
     """Run a block producer: intake, execution, blocks and the Ethereum JSON-RPC."""
     from agents.producer.chain import ChainMismatch
@@ -199,7 +229,8 @@ def run(
             sync_state=sync_state,
         )  # fmt: skip
         genesis.chain_config(chain_id)
-        node = ProducerNode(config)
+        oracle = _l1_oracle(l1_rpc, rollup_address)
+        node = ProducerNode(config, oracle=oracle)
     except (GenesisError, ChainMismatch, RecoveryError, ValueError, RuntimeError) as exc:
         raise AltrollupError(str(exc)) from None
     except OSError as exc:
