@@ -142,6 +142,11 @@ def plan_processes(settings: DevnetSettings, ports: Ports) -> list[list[ProcessS
             str(settings.block_time_ms),
             "--coinbase",
             operator.address,
+            # tiers 2 and 3 (the `safe` and `finalized` tags) from the Rollup contract
+            "--l1-rpc",
+            settings.l1_rpc,
+            "--rollup",
+            settings.rollup,
         ]
         for aggregator in range(settings.aggregators):
             args += [
