@@ -129,6 +129,12 @@ def _progress(started: float) -> Callable[[str], None]:
     help="Seconds each player of a dispute game has on its chess clock.",
 )
 @click.option(
+    "--faulty-producer",
+    is_flag=True,
+    help="Fault injection: the last producer equivocates in GRANDPA (needs --producers 4 "
+    "or more so that finality survives it).",
+)
+@click.option(
     "--faulty-verifier",
     "faulty_verifier",
     default=None,
@@ -151,6 +157,7 @@ def devnet(
     challenge_window: int,
     block_time: int,
     dispute_clock: int,
+    faulty_producer: bool,
     faulty_verifier: str | None,
     exit_when_ready: bool,
 ) -> None:
@@ -158,6 +165,8 @@ def devnet(
     started = time.monotonic()
     report = _progress(started)
     lie_at_tx = _faulty_transaction(faulty_verifier, verifiers)
+    if faulty_producer and producers < 4:
+        raise AltrollupError("--faulty-producer needs --producers 4 or more (f < n/3)")
     try:
         request = load_request(request_file)
     except RequestError as error:
@@ -237,6 +246,9 @@ def devnet(
             challenger_key=keys[8],
             stake_of=lambda address: registry.active_stake(address, stack.stake_token),
         )
+        if faulty_producer:
+            settings = replace(settings, faulty_producer=True)
+            report(f"fault        producer-{producers - 1} will equivocate in every GRANDPA vote")
         if lie_at_tx is not None:
             settings = replace(settings, faulty_verifier_lie_at_tx=lie_at_tx)
             report(

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import signal
 import threading
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -192,6 +193,12 @@ def _l1_oracle(l1_rpc: str | None, rollup_address: str | None) -> L1Finality | N
     help="fsync the state store before writing each block (power-loss safety;"
     " a kill -9 is safe without it).",
 )
+@click.option(
+    "--equivocate",
+    is_flag=True,
+    help="Fault injection (devnets and tests, several producers): also sign a conflicting "
+    "GRANDPA vote every time; peers detect and log the equivocation.",
+)
 @click.option("--quiet", is_flag=True, help="No JSON log lines on stderr.")
 def run(
     state_dir: Path, chain_id: int, genesis_file: Path | None, host: str, port: int,
@@ -200,7 +207,7 @@ def run(
     defer_timeout_ms: int, allow_unprotected: bool, min_gas_price: int,
     voter_key: str | None, validators: tuple[str, ...], peers: tuple[str, ...], set_id: int,
     gossip_ms: int, slot_timeout_ms: int, l1_rpc: str | None, rollup_address: str | None,
-    sync_state: bool, quiet: bool,
+    sync_state: bool, equivocate: bool, quiet: bool,
 ) -> None:  # fmt: skip
     """Run a block producer: intake, execution, blocks and the Ethereum JSON-RPC."""
     from agents.producer.chain import ChainMismatch
@@ -209,6 +216,10 @@ def run(
 
     consensus = _consensus_config(voter_key, validators, peers, set_id, gossip_ms,
                                   slot_timeout_ms)  # fmt: skip
+    if equivocate:
+        if consensus is None:
+            raise AltrollupError("--equivocate needs several producers (--voter-key)")
+        consensus = replace(consensus, equivocate=True)
     coinbase_address = _parse_address(coinbase)
     if consensus is not None and coinbase_address == bytes(20):
         from coincurve import PrivateKey

@@ -15,6 +15,8 @@ sequencers, the staked operators eligible as verifiers, the contracts) to the
    to the verifier's packs) and the standalone **challenger** (an unstaked key, the first
    verifier's EVM view) that disputes wrong packs.
 
+With ``faulty_producer`` the last producer signs a conflicting GRANDPA vote each time
+(``--equivocate``): the others log the equivocation and finality goes on.
 With ``faulty_verifier_lie_at_tx`` the last verifier posts one wrong pack
 (``--lie-at-tx``, :mod:`agents.verifier.faults`) and runs no defender; the challenger
 (which sees the first verifier's honest view) disputes it and wins.
@@ -67,6 +69,7 @@ class DevnetSettings:
     da: str = "calldata"
     poll_interval: float = 0.5
     faulty_verifier_lie_at_tx: int | None = None  # the last verifier lies (fault injection)
+    faulty_producer: bool = False  # the last producer equivocates (fault injection)
 
 
 @dataclass(frozen=True)
@@ -153,6 +156,8 @@ def plan_processes(settings: DevnetSettings, ports: Ports) -> list[list[ProcessS
                 "--aggregator",
                 f"aggregator-{aggregator}={url(ports.aggregators[aggregator])}",
             ]
+        if several and settings.faulty_producer and index == len(settings.producers) - 1:
+            args.append("--equivocate")
         if several:
             args += ["--voter-key", operator.key]
             for member in settings.producers:

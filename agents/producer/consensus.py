@@ -49,12 +49,14 @@ import coincurve
 from agents.producer.blocks import Block, BlockFormatError, ExecutedBlock, keccak, reexecute_block
 from agents.producer.finality.messages import (
     SignedVote,
+    Vote,
     VoterSet,
     address_of,
     decode_certificate,
     encode_certificate,
     recover_address,
     sign_digest,
+    sign_vote,
 )
 from agents.producer.finality.rounds import all_votes
 from agents.producer.grandpa import (
@@ -96,6 +98,7 @@ class ConsensusConfig:
     set_id: int = 0
     gossip_ms: int = 40
     slot_timeout_ms: int = 1000
+    equivocate: bool = False  # fault injection: also sign a conflicting vote each time
 
 
 class PeerSender:
@@ -197,6 +200,7 @@ class Consensus:
             gossip_duration=config.gossip_ms, rebroadcast_interval=5 * config.gossip_ms
         )
         self.snapshot_path = node.config.state_dir / "grandpa.json"
+        self._equivocations: set[tuple[bytes, int]] = set()  # (offender, round) reported
         self.lock = threading.RLock()
         self.candidates: dict[bytes, ExecutedBlock] = {}
         self.future: dict[bytes, Block] = {}  # signed proposals above the next height
@@ -302,18 +306,47 @@ class Consensus:
                 os.replace(temporary, self.snapshot_path)
             elif isinstance(action, BroadcastVote):
                 self._broadcast("altrollup_grandpaVote", [action.vote.encode().hex()], 2.0)
+                if self.config.equivocate:
+                    self._equivocate(action.vote)
             elif isinstance(action, BroadcastCertificate):
                 encoded = encode_certificate(action.certificate).hex()
                 self._broadcast("altrollup_grandpaCertificate", [encoded], 5.0)
             elif isinstance(action, Finalized):
                 self._finalize([b.hash for b in action.chain])
             elif isinstance(action, EquivocationFound):
+                key = (action.evidence.offender, action.evidence.round)
+                if key in self._equivocations:
+                    continue  # the same evidence again (rebroadcast votes)
+                self._equivocations.add(key)
                 self.node.metrics.inc("equivocations_total")
                 self.node.log("equivocation", offender="0x" + action.evidence.offender.hex(),
                               round=action.evidence.round)  # fmt: skip
             elif isinstance(action, ScheduleTimer):
                 self._timer_at = action.at
                 self._timer_event.set()
+
+    def _equivocate(self, honest: SignedVote) -> None:
+        """Fault injection (``--equivocate``): sign and send a second vote of the same
+        round and phase for another block. Peers detect it (``equivocation`` log line,
+        ``equivocations_total`` metric, evidence for slashing); the voter's own state is
+        untouched, so its honest votes still count with f < n/3 such producers."""
+        vote = honest.vote
+        other = Vote(
+            vote.round,
+            vote.phase,
+            keccak(b"altrollup.equivocation" + vote.block_hash),
+            vote.block_number,
+        )
+        signed = sign_vote(other, self.voter_set, self.index, self.key)
+        self._broadcast("altrollup_grandpaVote", [signed.encode().hex()], 2.0)
+        self.node.metrics.inc("equivocations_sent_total")
+        self.node.log(
+            "equivocated",
+            round=vote.round,
+            phase=int(vote.phase),
+            honest="0x" + vote.block_hash.hex(),
+            other="0x" + other.block_hash.hex(),
+        )
 
     def _broadcast(self, method: str, params: list[Any], ttl_s: float) -> None:
         for peer in self.peers:

@@ -148,3 +148,65 @@ def test_devnet_runs_every_role_restarts_a_killed_one_and_stops_cleanly(tmp_path
         ["pgrep", "-f", f"anvil.*--port {l1_port}"], capture_output=True, text=True
     )
     assert orphans.stdout.strip() == ""
+
+
+def test_faulty_producer_equivocates_and_finality_goes_on(tmp_path: Path) -> None:
+    state = tmp_path / "state"
+    process = subprocess.Popen(
+        [
+            ALTROLLUP,
+            "devnet",
+            "--l1-port",
+            "0",
+            "--base-port",
+            "0",
+            "--state-dir",
+            str(state),
+            "--producers",
+            "4",
+            "--faulty-producer",
+            "--verifiers",
+            "0",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        lines = read_until(process, "devnet running", 240)
+        assert any("producer-3 will equivocate" in line for line in lines)
+        rpc = value_after(lines, "  RPC URL       ")
+        w3 = Web3(Web3.HTTPProvider(rpc))
+        sender = Account.from_key(funded_private_keys(10)[3])
+        for nonce in range(3):
+            tx = sender.sign_transaction(
+                {
+                    "to": "0x000000000000000000000000000000000000dEaD",
+                    "value": 1,
+                    "gas": 21000,
+                    "maxFeePerGas": 2 * 10**9,
+                    "maxPriorityFeePerGas": 1,
+                    "nonce": nonce,
+                    "chainId": 900001,
+                }
+            )
+            receipt = w3.eth.wait_for_transaction_receipt(
+                w3.eth.send_raw_transaction(tx.raw_transaction), timeout=60
+            )
+            assert receipt["status"] == 1  # tier 1 = GRANDPA-final despite the equivocator
+        equivocator = json.loads((state / "pids.json").read_text())["producer-3"]["command"]
+        offender_key = equivocator[equivocator.index("--voter-key") + 1]
+        offender = Account.from_key(offender_key).address.lower()
+        for honest in ("producer-0", "producer-1", "producer-2"):
+            events = [
+                json.loads(line)
+                for line in (state / "logs" / f"{honest}.log").read_text().splitlines()
+                if '"event":"equivocation"' in line.replace(" ", "")
+            ]
+            assert events, f"{honest} did not detect the equivocation"
+            assert {event["offender"] for event in events} == {offender}
+            rounds = [event["round"] for event in events]
+            assert len(rounds) == len(set(rounds)), "the same evidence was reported twice"
+    finally:
+        process.send_signal(signal.SIGINT)
+        assert process.wait(timeout=60) == 0
