@@ -482,6 +482,15 @@ class Collector:
             )
         return {"games": rows, "stepDepth": source.config.step_depth, "l1Time": now}
 
+    def _equivocations(self) -> list[dict[str, Any]]:
+        """GRANDPA equivocations the producer detected (``altrollup_getEquivocations``;
+        a single producer, or a plain Ethereum node, has none)."""
+        try:
+            found = self._l2().call("altrollup_getEquivocations")
+        except SourceError:
+            return []
+        return [e for e in found if isinstance(e, dict)] if isinstance(found, list) else []
+
     def _sequencers(self) -> dict[str, Any]:
         l1 = self._l1()
         if l1.elr is None or l1.registry is None:
@@ -515,8 +524,13 @@ class Collector:
                 }
             )
         rows.sort(key=lambda r: (r["order"] is None, r["order"] or 0, r["address"]))
+        equivocations = self._equivocations()
+        offenders = [str(e.get("offender", "")).lower() for e in equivocations]
+        for row in rows:
+            row["equivocations"] = offenders.count(str(row["address"]).lower())
         return {
             "sequencers": rows,
+            "equivocations": equivocations,
             "tokens": symbols,
             "minStakes": {s: str(m) for s, m in zip(symbols, minimums, strict=False)},
             "rollupId": l1.rollup_id,

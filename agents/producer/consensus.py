@@ -201,6 +201,7 @@ class Consensus:
         )
         self.snapshot_path = node.config.state_dir / "grandpa.json"
         self._equivocations: set[tuple[bytes, int]] = set()  # (offender, round) reported
+        self._equivocation_reports: list[dict[str, Any]] = []
         self.lock = threading.RLock()
         self.candidates: dict[bytes, ExecutedBlock] = {}
         self.future: dict[bytes, Block] = {}  # signed proposals above the next height
@@ -318,6 +319,9 @@ class Consensus:
                 if key in self._equivocations:
                     continue  # the same evidence again (rebroadcast votes)
                 self._equivocations.add(key)
+                self._equivocation_reports.append(
+                    {"offender": "0x" + key[0].hex(), "round": key[1], "atMs": self.node.clock_ms()}
+                )
                 self.node.metrics.inc("equivocations_total")
                 self.node.log("equivocation", offender="0x" + action.evidence.offender.hex(),
                               round=action.evidence.round)  # fmt: skip
@@ -608,6 +612,13 @@ class Consensus:
             return executed.block.to_json()
         block = self.node.chain.block_by_hash(block_hash)
         return None if block is None else block.to_json()
+
+    def on_get_equivocations(self, params: Any) -> list[dict[str, Any]]:
+        """``altrollup_getEquivocations()``: every equivocation this producer detected
+        (offender address, round, when), oldest first; the evidence itself is in the log."""
+        positional_params(params, 0, 0)
+        with self.lock:
+            return list(self._equivocation_reports)
 
     def on_get_votes(self, params: Any) -> list[str]:
         """Every vote we hold for one round (catch-up of a voter whose round lags)."""

@@ -36,7 +36,6 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from agents.aggregator.validation import Account as AdmissionAccount
 from agents.aggregator.validation import AdmissionPolicy
@@ -57,7 +56,7 @@ from agents.producer.chain import ChainStore, SharedState
 from agents.producer.consensus import Consensus, ConsensusConfig
 from agents.producer.finality_oracle import FinalityOracle, StaticFinality
 from agents.producer.genesis import Genesis, apply_genesis
-from agents.producer.intake import IntakeService, start_intake, wall_clock_ms
+from agents.producer.intake import IntakeService, ProducerIntake, start_intake, wall_clock_ms
 from agents.producer.ordering import OrderedTx
 from agents.rpc.jsonlog import JsonLog
 from agents.rpc.metrics import Metrics
@@ -369,7 +368,7 @@ class ProducerNode:
         )  # fmt: skip
         return block
 
-    def _retire(self, intake: Any, txs: list[OrderedTx], number: int) -> None:
+    def _retire(self, intake: ProducerIntake, txs: list[OrderedTx], number: int) -> None:
         if txs:
             intake.mark_included(txs, number)
             self.pending.remove([t.tx_hash for t in txs])
@@ -442,7 +441,8 @@ class ProducerNode:
         for entry in self.intake_service.intake.next_block_candidates(100_000):
             self.pending.add_raw(entry.raw, self.config.chain_id)  # accepted before a restart
         if self.consensus is not None:
-            dispatcher = self.intake_service.server.dispatcher  # type: ignore[union-attr]
+            assert self.intake_service.server is not None
+            dispatcher = self.intake_service.server.dispatcher
             dispatcher.register("altrollup_proposeBlock", self.consensus.on_proposal)
             dispatcher.register("altrollup_grandpaVote", self.consensus.on_vote)
             dispatcher.register("altrollup_grandpaCertificate", self.consensus.on_certificate)
@@ -451,6 +451,7 @@ class ProducerNode:
                 "altrollup_getFinalityCertificate", self.consensus.on_get_certificate
             )
             dispatcher.register("altrollup_grandpaVotes", self.consensus.on_get_votes)
+            dispatcher.register("altrollup_getEquivocations", self.consensus.on_get_equivocations)
             self.consensus.start()
         self._thread = threading.Thread(target=self._builder_loop, name="builder", daemon=True)
         self._thread.start()

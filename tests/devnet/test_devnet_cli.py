@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 import time
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -207,6 +208,13 @@ def test_faulty_producer_equivocates_and_finality_goes_on(tmp_path: Path) -> Non
             assert {event["offender"] for event in events} == {offender}
             rounds = [event["round"] for event in events]
             assert len(rounds) == len(set(rounds)), "the same evidence was reported twice"
+        # The dashboard marks the offender in the sequencer set.
+        dashboard = value_after(lines, "  dashboard     ")
+        with urllib.request.urlopen(dashboard + "api/sequencers", timeout=30) as answer:
+            panel = json.loads(answer.read())
+        marked = {row["address"].lower(): row["equivocations"] for row in panel["sequencers"]}
+        assert marked[offender] > 0
+        assert all(count == 0 for address, count in marked.items() if address != offender)
     finally:
         process.send_signal(signal.SIGINT)
         assert process.wait(timeout=60) == 0

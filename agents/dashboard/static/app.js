@@ -203,7 +203,9 @@ function renderSequencers(data) {
       el("td", {}, code(short(s.address), s.address)),
       el("td", {}, Object.entries(s.stakes).map(([sym, wei]) => `${ether(wei)} ${sym}`).join(", ")),
       el("td", {}, el("span", { class: "muted small" }, s.endpoint)),
-      el("td", {}, s.selected ? el("span", { class: "yes" }, "yes") : el("span", { class: "muted" }, "no")),
+      el("td", {}, s.selected ? el("span", { class: "yes" }, "yes") : el("span", { class: "muted" }, "no"),
+        s.equivocations ? el("span", { class: "bad", "data-equivocations": String(s.equivocations) },
+          ` equivocated in ${s.equivocations} round${s.equivocations === 1 ? "" : "s"}`) : ""),
     )));
   markLoaded("sequencers");
 }
