@@ -17,8 +17,8 @@ logged nodes are merged into the hash-keyed node table in one transaction, and t
 store merges a leftover log when it opens. Hash keys are random, so each node inserted
 touches its own B-tree page; merging many applies at once instead of inserting ~36
 nodes per ERC-20 transfer is what makes the per-apply write cheap. A store opened by
-another process while the writer runs reads the roots committed before it opened; later
-ones become readable there after the writer's next merge.
+another process while the writer runs reads every committed root: a node missing from
+the node table is looked up in the node log.
 
 By default commits are not fsynced one by one (an fsync per transaction would cap the
 store at a few hundred transactions per second); LMDB then keeps atomicity and
@@ -154,10 +154,11 @@ class _NodeCache(dict[bytes, bytes]):
     evicted while nodes are unwritten, and an apply that fails removes what it added.
     """
 
-    def __init__(self, env: lmdb.Environment, db: Any, max_cached: int) -> None:
+    def __init__(self, env: lmdb.Environment, db: Any, max_cached: int, log_db: Any) -> None:
         super().__init__()
         self._env = env
         self._db = db
+        self._log_db = log_db
         self._max_cached = max_cached
         self.written_mark = 0  # entries before it are in the LMDB node table
         self.logged_mark = 0  # entries before it are in the node table or the node log
@@ -166,10 +167,23 @@ class _NodeCache(dict[bytes, bytes]):
         with self._env.begin(db=self._db) as txn:
             found = txn.get(node_hash)
         if found is None:
+            found = self._from_node_log(node_hash)
+        if found is None:
             raise KeyError(f"missing state node {node_hash.hex()}")
         # A loaded node lands among the unwritten ones; writing it again is harmless.
         self[node_hash] = found
         return found
+
+    def _from_node_log(self, node_hash: bytes) -> bytes | None:
+        """A node another process (the writer) has logged but not merged yet: without
+        this, a reader opened before the writer's latest applies could not read their
+        roots until the next merge. Only a miss in the node table pays for the scan."""
+        with self._env.begin(db=self._log_db) as txn:
+            for _, record in txn.cursor(db=self._log_db):
+                for key, value in _unpack_nodes(bytes(record)):
+                    if key == node_hash:
+                        return value
+        return None
 
     @property
     def unwritten_count(self) -> int:
@@ -286,7 +300,7 @@ class MerkleStore:
         self._code_root_db = self._env.open_db(b"code_root")
         self._meta_db = self._env.open_db(b"meta")
         self._log_db = self._env.open_db(b"node_log")
-        self.nodes = _NodeCache(self._env, self._nodes_db, max_cached_nodes)
+        self.nodes = _NodeCache(self._env, self._nodes_db, max_cached_nodes, self._log_db)
         self._head_records: dict[bytes, AccountRecord | None] = {}
         # Committed storage at the head, read through (and kept current by apply):
         # ``address -> {slot: value}``; a cold SLOAD is then one dict lookup instead of

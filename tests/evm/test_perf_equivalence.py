@@ -254,7 +254,7 @@ def test_node_log_keeps_every_root_across_a_crash(steps, per_write, per_merge):
                         )
 
 
-def test_node_log_merged_by_another_process_while_the_writer_runs(tmp_path):
+def test_another_process_reads_every_root_while_the_writer_runs(tmp_path):
     address = ADDRESSES[0]
     writer = MerkleStore(tmp_path, applies_per_node_merge=100)
     first = [writer.apply(StateDiff(accounts={address: Account(i, i)})) for i in range(1, 4)]
@@ -267,7 +267,10 @@ def test_node_log_merged_by_another_process_while_the_writer_runs(tmp_path):
         for root in {[r.hex() for r in first]!r}:
             print(store.at_root(bytes.fromhex(root)).get_account({address!r}).nonce)
         print("open", flush=True)
-        sys.stdin.readline()  # the writer applies more meanwhile
+        later = sys.stdin.readline().split()  # roots the writer applied meanwhile
+        for root in later:  # logged, not merged: read from the node log
+            print(store.at_root(bytes.fromhex(root)).get_account({address!r}).nonce)
+        print("done", flush=True)
         store.close()
         """
     )
@@ -282,8 +285,10 @@ def test_node_log_merged_by_another_process_while_the_writer_runs(tmp_path):
     seen = [reader.stdout.readline().strip() for _ in range(4)]
     assert seen == ["1", "2", "3", "open"], reader.stderr.read() if reader.stderr else ""
     later = [writer.apply(StateDiff(accounts={address: Account(i, i)})) for i in range(4, 6)]
-    reader.stdin.write("close\n")
+    reader.stdin.write(" ".join(root.hex() for root in later) + "\n")
     reader.stdin.flush()
+    seen = [reader.stdout.readline().strip() for _ in range(3)]
+    assert seen == ["4", "5", "done"], reader.stderr.read() if reader.stderr else ""
     assert reader.wait(timeout=60) == 0
     writer._env.close()  # the writer dies without flushing
     with MerkleStore(tmp_path) as reopened:
