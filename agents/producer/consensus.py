@@ -391,11 +391,21 @@ class Consensus:
             node.log("block_finalized", number=block.number, hash="0x" + block.hash.hex(),
                      txs=len(block.transactions), producer="0x" + block.producer.hex(),
                      round=self.voter.round)  # fmt: skip
-        self.candidates = {
-            h: e for h, e in self.candidates.items() if e.block.number > node.head.number
-        }
+        self._prune_candidates()
         self._import_future()
         node.notify_arrival()
+
+    def _prune_candidates(self) -> None:
+        """Keep only candidates that descend from the finalized head (lock held)."""
+        head = self.node.head
+        kept: dict[bytes, ExecutedBlock] = {}
+        for executed in sorted(self.candidates.values(), key=lambda e: e.block.number):
+            block = executed.block
+            if block.number > head.number and (
+                block.parent_hash == head.hash or block.parent_hash in kept
+            ):
+                kept[block.hash] = executed
+        self.candidates = kept
 
     def _fetch_candidate(self, block_hash: bytes) -> ExecutedBlock:
         for peer in self.peers:
@@ -426,7 +436,12 @@ class Consensus:
         cursor = parent
         while cursor.number > head.number:
             hashes[cursor.number] = cursor.hash
-            cursor = self.candidates[cursor.parent_hash].block
+            below = self.candidates.get(cursor.parent_hash)
+            if below is None:
+                return None  # a branch that does not reach the finalized head
+            cursor = below.block
+        if cursor.hash != head.hash:
+            return None
 
         def block_hash(number: int) -> bytes:
             return hashes.get(number) or node.chain.block_hash(number)
