@@ -611,7 +611,8 @@ def deploy_token_world(init_codes: dict[str, bytes]) -> TokenWorld:
             (our_outcome, reference.transact(DEPLOYER, None, init_codes[name], 0, DEPLOY_GAS))
         )
         addresses.append(result.contract_address)
-    return TokenWorld(ours, reference, *addresses, outcomes)
+    erc20, erc721, receiver = addresses
+    return TokenWorld(ours, reference, erc20, erc721, receiver, outcomes)
 
 
 @pytest.fixture(scope="module")

@@ -90,9 +90,11 @@ def _check(proof: StepProof) -> None:
     if proof.calldata is not None:
         c = proof.calldata
         assert root_from_range(c.tree_words, c.first, c.words, c.proof) == c.root
-    for opening in (proof.account, proof.storage, proof.warm_slot):
-        if opening is not None:
-            assert smt.verify_proof(opening.root, opening.key, opening.value, opening.proof)
+    for smt_opening in (proof.account, proof.storage, proof.warm_slot):
+        if smt_opening is not None:
+            assert smt.verify_proof(
+                smt_opening.root, smt_opening.key, smt_opening.value, smt_opening.proof
+            )
 
 
 def test_every_supported_step_has_checkable_proof_data(traced) -> None:  # type: ignore[no-untyped-def]
@@ -123,6 +125,7 @@ def test_sponge_commitment_of_proof_matches_the_pending_record(traced) -> None: 
     trace, _ = traced
     index = trace.kinds.index(KIND_KECCAK_BLOCK) + 2
     proof = prove_step(trace, index)
+    assert proof.sponge_state is not None and proof.pending_record is not None
     sponge = KeccakSponge()
     sponge.absorbed = int.from_bytes(proof.sponge_state[200:], "big")
     from sha3 import keccak_256
