@@ -46,7 +46,7 @@ from agents.aggregator.validation import (
     parse_raw_param,
     unlimited_state,
 )
-from agents.rpc.client import JsonRpcClient
+from agents.rpc.client import JsonRpcClient, RpcCallError, RpcTransportError
 from agents.rpc.jsonlog import JsonLog
 from agents.rpc.metrics import Metrics
 from agents.rpc.server import (
@@ -391,8 +391,17 @@ def rpc_state_view(url: str) -> StateView:
 
     def view(address: bytes) -> Account:
         hex_address = "0x" + address.hex()
-        nonce = int(client.call("eth_getTransactionCount", hex_address, "pending"), 16)
-        balance = int(client.call("eth_getBalance", hex_address, "latest"), 16)
+        try:
+            nonce = int(client.call("eth_getTransactionCount", hex_address, "pending"), 16)
+            balance = int(client.call("eth_getBalance", hex_address, "latest"), 16)
+        except (RpcTransportError, RpcCallError) as exc:
+            # the node checking nonces and balances is down or restarting: nothing was
+            # accepted, and the sender can simply retry
+            raise Rejected(
+                "state_unavailable",
+                f"cannot check the sender's nonce and balance ({url}: {exc}); retry later",
+                OVERLOADED,
+            ) from None
         return Account(nonce=nonce, balance=balance)
 
     return view
