@@ -7,8 +7,9 @@ that transaction (or the pack's first one, if another verifier posted ``N`` firs
 after every later one in the pack: each such root ``r`` is replaced by
 ``keccak256("altrollup.fault" || r)``, in the per-transaction roots commitment, the final
 state root and the blocks of the DA payload alike (re-linked by parent hash), so the
-pack is self-consistent and only re-execution tells it is wrong. The lie is told once: after the pack is defeated
-and invalidated, the verifier posts the honest pack like everybody else.
+pack is self-consistent and only re-execution tells it is wrong. The lie is told once:
+after the pack is defeated and invalidated, the verifier posts the honest pack like
+everybody else.
 """
 
 from __future__ import annotations
