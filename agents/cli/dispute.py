@@ -12,14 +12,12 @@ crash and it resumes every open game from L1. One JSON line per action on stderr
 from __future__ import annotations
 
 import json
-import signal
-import threading
 from pathlib import Path
-from types import FrameType
 
 import click
 
 from agents.cli import AltrollupError
+from agents.cli.process import serve_metrics, stop_on_signals
 
 DEFAULT_L1 = "http://127.0.0.1:8545"
 
@@ -95,7 +93,6 @@ def run_command(
     from agents.l1.rollup import RollupContract
     from agents.rpc.jsonlog import JsonLog
     from agents.rpc.metrics import Metrics
-    from agents.rpc.server import JsonRpcDispatcher, JsonRpcServer
 
     client = _connect(l1_rpc)
     assert isinstance(client, L1Client)
@@ -150,26 +147,8 @@ def run_command(
         raise AltrollupError(str(error)) from None
     server = None
     if metrics_port is not None:
-
-        def metrics_route() -> tuple[int, str, bytes]:
-            return 200, "text/plain; version=0.0.4", metrics.render().encode()
-
-        try:
-            server = JsonRpcServer(
-                JsonRpcDispatcher(), port=metrics_port, get_routes={"/metrics": metrics_route}
-            )
-        except OSError as error:
-            db.close_store(store)
-            raise AltrollupError(f"cannot serve metrics on port {metrics_port}: {error}") from None
-        server.start()
-        log("metrics-listening", url=f"{server.url}/metrics")
-    stop = threading.Event()
-
-    def on_signal(signum: int, frame: FrameType | None) -> None:  # noqa: ARG001
-        stop.set()
-
-    signal.signal(signal.SIGTERM, on_signal)
-    signal.signal(signal.SIGINT, on_signal)
+        server = serve_metrics(metrics, metrics_port, log, on_error=lambda: db.close_store(store))
+    stop = stop_on_signals()
     try:
         run(agent, stop, max_ticks=max_ticks)
     finally:

@@ -14,15 +14,13 @@ roots comparison and, with ``--l1-rpc`` and ``--rollup``, the L1 pack and tier h
 from __future__ import annotations
 
 import json
-import signal
-import threading
 from pathlib import Path
-from types import FrameType
 from typing import Any
 
 import click
 
 from agents.cli import AltrollupError
+from agents.cli.process import serve_metrics, stop_on_signals
 
 DEFAULT_L1 = "http://127.0.0.1:8545"
 
@@ -133,7 +131,6 @@ def run_command(
     from agents.l1.rollup import DaKind
     from agents.rpc.jsonlog import JsonLog
     from agents.rpc.metrics import Metrics
-    from agents.rpc.server import JsonRpcDispatcher, JsonRpcServer
     from agents.verifier.agent import PackPolicy
     from agents.verifier.follower import FollowError, RpcBlockSource
     from agents.verifier.inbox_check import inbox_extra_check
@@ -206,26 +203,8 @@ def run_command(
         raise AltrollupError(str(error)) from None
     server = None
     if metrics_port is not None:
-
-        def metrics_route() -> tuple[int, str, bytes]:
-            return 200, "text/plain; version=0.0.4", metrics.render().encode()
-
-        try:
-            server = JsonRpcServer(
-                JsonRpcDispatcher(), port=metrics_port, get_routes={"/metrics": metrics_route}
-            )
-        except OSError as error:
-            store.close()
-            raise AltrollupError(f"cannot serve metrics on port {metrics_port}: {error}") from None
-        server.start()
-        log("metrics-listening", url=f"{server.url}/metrics")
-    stop = threading.Event()
-
-    def on_signal(signum: int, frame: FrameType | None) -> None:  # noqa: ARG001
-        stop.set()
-
-    signal.signal(signal.SIGTERM, on_signal)
-    signal.signal(signal.SIGINT, on_signal)
+        server = serve_metrics(metrics, metrics_port, log, on_error=store.close)
+    stop = stop_on_signals()
     try:
         run(service, stop, max_ticks=max_ticks)
     finally:
