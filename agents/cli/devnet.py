@@ -13,18 +13,16 @@ the same ``--state-dir`` resumes.
 from __future__ import annotations
 
 import random
-import signal
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
-from types import FrameType
 
 import click
 from eth_account.signers.local import LocalAccount
 
 from agents.cli import AltrollupError
+from agents.cli.process import stop_on_signals
 from agents.devnet.beacon import (
     ETHER,
     DevnetAccounts,
@@ -280,7 +278,7 @@ def devnet(
             if supervisor is not None:
                 supervisor.stop_all()
             return
-        stop = _install_stop_handlers()
+        stop = stop_on_signals()
         click.echo("devnet running; Ctrl-C stops it (state is kept in the state directory)")
         try:
             while not stop.is_set():
@@ -366,15 +364,3 @@ def _settings(
         block_time_ms=block_time,
         da=da,
     )
-
-
-def _install_stop_handlers() -> threading.Event:
-    """SIGINT/SIGTERM set the returned event instead of raising mid-shutdown."""
-    stop = threading.Event()
-
-    def on_signal(signum: int, frame: FrameType | None) -> None:  # noqa: ARG001
-        stop.set()
-
-    signal.signal(signal.SIGTERM, on_signal)
-    signal.signal(signal.SIGINT, on_signal)
-    return stop
